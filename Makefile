@@ -1,0 +1,49 @@
+# The two commands of the README's quick start are `make run` and `make test`; each installs what is
+# missing first. Everything is built through CMake presets (CMakePresets.json).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CONFIG ?= conf/config.json
+FUZZ_SECONDS ?= 30
+
+.PHONY: all deps build run test test-asan fuzz bench format tidy clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+run: build
+	./build/release/bin/bedrock-mcp serve --config $(CONFIG)
+
+test: build
+	ctest --preset release
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+fuzz:
+	@scripts/install-deps --fuzz
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@scripts/run-fuzzers build/fuzz $(FUZZ_SECONDS)
+
+bench:
+	@scripts/install-deps --bench
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+	@scripts/run-benchmarks build/release
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+tidy: build
+	@git ls-files 'src/*.cc' | xargs clang-tidy -p build/release --quiet
+
+clean:
+	rm -rf build
