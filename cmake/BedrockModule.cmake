@@ -11,6 +11,12 @@ function(bedrock_module name)
   list(FILTER sources EXCLUDE REGEX "_test\\.cc$")
   list(FILTER tests INCLUDE REGEX "_test\\.cc$")
 
+  if(NOT sources)  # a module whose first sources have not landed yet
+    add_library(bedrock_${name} INTERFACE)
+    target_include_directories(bedrock_${name} INTERFACE "${PROJECT_SOURCE_DIR}/src")
+    target_link_libraries(bedrock_${name} INTERFACE ${M_DEPS})
+    return()
+  endif()
   add_library(bedrock_${name} STATIC ${sources})
   target_include_directories(bedrock_${name} PUBLIC "${PROJECT_SOURCE_DIR}/src")
   target_link_libraries(bedrock_${name} PUBLIC ${M_DEPS} PRIVATE ${M_PRIVATE_DEPS})
