@@ -21,8 +21,8 @@ namespace bedrock::http {
 struct SseEvent {
   std::string event;  // the "event:" field; empty means the default type "message"
   std::string data;   // every "data:" line of the event joined with '\n'
-  std::string id;     // the "id:" field of this event, empty if none
-  std::optional<int> retry_ms;  // a valid "retry:" field, if the event carried one
+  std::string id;     // the "id:" field of this event, empty if none (see last_event_id())
+  std::optional<int> retry_ms;  // a valid "retry:" field (digits only, fits an int), if any
 
   bool operator==(const SseEvent&) const = default;
 };
@@ -35,13 +35,17 @@ std::string FormatSseEvent(const SseEvent& event);
 std::string FormatSseComment(std::string_view text);
 
 struct SseParserLimits {
-  size_t max_line_bytes = 1 << 20;   // one line (field name + value)
-  size_t max_event_bytes = 16 << 20; // all data of one event
+  size_t max_line_bytes = 1 << 20;    // one line (field name + value)
+  size_t max_event_bytes = 16 << 20;  // all data of one event
 };
 
 // Incremental parser following the WHATWG event-stream interpretation rules: lines end in "\r\n",
 // "\r" or "\n" (a "\r\n" split across two Feed calls counts once), "data:" lines accumulate,
 // comments (":") are ignored, a leading BOM is skipped, the last event id persists across events.
+// Fields without a colon have an empty value; one space after the colon is dropped; ids containing
+// NUL and non-numeric retry values are ignored; unknown fields are ignored. A blank line dispatches
+// the event unless no "data:" line was seen; an incomplete event at the end of the stream is never
+// returned (the WHATWG rule), so there is no Finish().
 class SseParser {
  public:
   explicit SseParser(SseParserLimits limits = {});
@@ -56,16 +60,20 @@ class SseParser {
   std::optional<int> retry_ms() const { return retry_ms_; }
 
  private:
+  core::Status ProcessLine(std::string_view line, std::vector<SseEvent>& events);
+  void DispatchEvent(std::vector<SseEvent>& events);
+
   SseParserLimits limits_;
-  std::string line_;            // the incomplete current line
+  std::string line_;  // the incomplete current line
   std::string event_type_;
   std::string data_;
   bool has_data_ = false;
+  std::string event_id_;  // the "id:" of the event being built
   std::string last_event_id_;
   std::optional<int> retry_ms_;
   std::optional<int> event_retry_ms_;
-  bool pending_cr_ = false;     // the previous chunk ended in '\r': skip a leading '\n'
-  bool at_stream_start_ = true; // to skip a UTF-8 BOM
+  bool pending_cr_ = false;      // the previous chunk ended in '\r': skip a leading '\n'
+  bool at_stream_start_ = true;  // to skip a UTF-8 BOM
   std::optional<core::Error> failure_;
 };
 
