@@ -10,6 +10,7 @@
 // Thread-safety: plain value types, no internal synchronisation.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@
 #include "core/error.h"
 
 namespace bedrock::http {
+
+struct StreamBody;  // http/handler.h: a coroutine that produces a streamed response body
 
 // An ordered list of header fields with case-insensitive names. Repeated names are kept.
 class Headers {
@@ -68,6 +71,9 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Set for a streamed body (http::StreamResponse, http::EventStreamResponse in http/handler.h):
+  // the server sends the head, then runs the producer instead of sending `body`.
+  std::shared_ptr<const StreamBody> stream;
 
   static Response Json(int status, std::string json_body);
   static Response Text(int status, std::string text_body);
