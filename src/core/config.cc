@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <cctype>
 #include <cerrno>
@@ -211,8 +210,24 @@ Error ConfigNode::Fail(std::string_view problem) const {
 Error ConfigNode::TypeError(std::string_view expected) const {
   std::string found(TypeName());
   // Numbers and booleans are shown to help; strings never are (they may hold secrets).
-  bool show = (value_->is_number() || value_->is_bool()) && !IsSecretKey(key_);
-  if (show) found += fmt::format(" ({})", boost::json::serialize(*value_));
+  if (!IsSecretKey(key_)) {
+    switch (value_->kind()) {
+      case boost::json::kind::bool_:
+        found += value_->get_bool() ? " (true)" : " (false)";
+        break;
+      case boost::json::kind::int64:
+        found += fmt::format(" ({})", value_->get_int64());
+        break;
+      case boost::json::kind::uint64:
+        found += fmt::format(" ({})", value_->get_uint64());
+        break;
+      case boost::json::kind::double_:
+        found += fmt::format(" ({})", value_->get_double());
+        break;
+      default:
+        break;
+    }
+  }
   return Fail(fmt::format("expected {}, found {}", expected, found));
 }
 

@@ -52,8 +52,8 @@ bool IsIgnoredInKey(char c) { return c == '-' || c == '_' || c == '.' || c == ' 
 
 // Secret key names, normalised (lower case, separators dropped), matched as suffixes.
 constexpr std::string_view kSecretSuffixes[] = {
-    "token",     "secret",     "secrets",   "password",      "passwords", "passwd",  "apikey",
-    "secretkey", "privatekey", "signature", "authorization", "cookie",    "cookies",
+    "token",     "secret",          "secrets",    "password",  "passwords",     "passwd", "apikey",
+    "secretkey", "secretaccesskey", "privatekey", "signature", "authorization", "cookie", "cookies",
 };
 // Matched exactly.
 constexpr std::string_view kSecretExact[] = {"xamzcredential"};
@@ -147,9 +147,16 @@ class Scanner {
     while (k < n_ && (s_[k] == ' ' || s_[k] == '\t')) ++k;
   }
 
-  // Handles the word s_[begin, end); returns where scanning continues.
+  // Handles the word s_[begin, end); returns where scanning continues. Shapes inside the word are
+  // checked first, so a key that itself contains a key id is redacted too.
   size_t AfterWord(size_t begin, size_t end) {
     std::string_view word = s_.substr(begin, end - begin);
+
+    if (IsWellKnownToken(word)) {
+      Add(begin, end);
+      return end;
+    }
+    AddAccessKeyIds(begin, end);
 
     // `key: value`, `key=value`, `"key": "value"`, `\"key\":\"value\"`, `'key': 'value'`.
     size_t k = end;
@@ -173,35 +180,30 @@ class Scanner {
       size_t cred = t;
       while (t < n_ && Is(s_[t], kCredChar)) ++t;
       // "Basic" is also an English word: require something credential-sized after it.
-      if (t > end && cred > end && (bearer ? t > cred : t - cred >= 8)) {
+      if (cred > end && (bearer ? t > cred : t - cred >= 8)) {
         Add(cred, t);
         return t;
       }
-      return end;
-    }
-
-    if (IsWellKnownToken(word)) {
-      Add(begin, end);
-      return end;
-    }
-
-    // AWS access key ids: 20 characters [A-Z0-9] starting AKIA or ASIA, delimited by anything
-    // that is not alphanumeric (so also inside a word, after '_' or '-').
-    if (word.size() >= 20) {
-      size_t a = begin;
-      while (a < end) {
-        size_t b = a;
-        while (b < end && Is(s_[b], kAlnum)) ++b;
-        if (b - a == 20) {
-          std::string_view run = s_.substr(a, 20);
-          bool upper = true;
-          for (char c : run) upper = upper && Is(c, kUpperAlnum);
-          if (upper && (StartsWith(run, "AKIA") || StartsWith(run, "ASIA"))) Add(a, b);
-        }
-        a = b + 1;
-      }
     }
     return end;
+  }
+
+  // AWS access key ids: 20 characters [A-Z0-9] starting AKIA or ASIA, delimited by anything that
+  // is not alphanumeric (so also inside a word, after '_' or '-').
+  void AddAccessKeyIds(size_t begin, size_t end) {
+    if (end - begin < 20) return;
+    size_t a = begin;
+    while (a < end) {
+      size_t b = a;
+      while (b < end && Is(s_[b], kAlnum)) ++b;
+      if (b - a == 20) {
+        std::string_view run = s_.substr(a, 20);
+        bool upper = true;
+        for (char c : run) upper = upper && Is(c, kUpperAlnum);
+        if (upper && (StartsWith(run, "AKIA") || StartsWith(run, "ASIA"))) Add(a, b);
+      }
+      a = b + 1;
+    }
   }
 
   // Redacts the value starting at k; returns the index after it.
