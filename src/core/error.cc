@@ -1,6 +1,7 @@
 #include "core/error.h"
 
 #include <array>
+#include <ostream>
 #include <utility>
 
 namespace bedrock::core {
@@ -55,6 +56,8 @@ std::string Error::ToString() const {
 Error Error::WithContext(std::string_view context) const {
   return Error(code_, fmt::format("{}: {}", context, message_));
 }
+
+std::ostream& operator<<(std::ostream& out, const Error& error) { return out << error.ToString(); }
 
 int HttpStatusFor(ErrorCode code) { return RowFor(code).http_status; }
 

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,6 +87,9 @@ class Error {
   ErrorCode code_;
   std::string message_;
 };
+
+// Writes ToString(), for test failure messages and streams.
+std::ostream& operator<<(std::ostream& out, const Error& error);
 
 // --- The one table per edge. ---
 
