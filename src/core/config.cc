@@ -101,10 +101,22 @@ std::string ErrnoMessage(int error) {
 
 std::string AppendKeyToPath(std::string_view path, std::string_view key) {
   if (IsPlainKey(key)) return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
+  // Quoted as a JSON string would be, so that error messages stay on one line.
   std::string quoted;
   for (char c : key) {
-    if (c == '"' || c == '\\') quoted.push_back('\\');
-    quoted.push_back(c);
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      quoted.push_back('\\');
+      quoted.push_back(c);
+    } else if (c == '\n') {
+      quoted += "\\n";
+    } else if (c == '\t') {
+      quoted += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      quoted += fmt::format("\\u{:04x}", u);
+    } else {
+      quoted.push_back(c);
+    }
   }
   return fmt::format("{}[\"{}\"]", path, quoted);
 }

@@ -404,6 +404,7 @@ TEST(AppendKeyToPathTest, JoinsWithDotsAndQuotesOddKeys) {
   EXPECT_EQ(AppendKeyToPath("env", "a.b"), "env[\"a.b\"]");
   EXPECT_EQ(AppendKeyToPath("x", "say \"hi\""), "x[\"say \\\"hi\\\"\"]");
   EXPECT_EQ(AppendKeyToPath("x", ""), "x[\"\"]");
+  EXPECT_EQ(AppendKeyToPath("x", "a\nb\x01"), "x[\"a\\nb\\u0001\"]");
 }
 
 }  // namespace

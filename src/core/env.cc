@@ -1,5 +1,6 @@
 #include "core/env.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 namespace bedrock::core {
@@ -13,6 +14,20 @@ std::vector<std::pair<std::string, std::string>> WithPrefix(const VarMap& vars,
   for (auto it = vars.lower_bound(prefix); it != vars.end() && it->first.starts_with(prefix);
        ++it) {
     out.emplace_back(it->first, it->second);
+  }
+  return out;
+}
+
+// `text` with control characters escaped, so error messages stay on one line.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      out += fmt::format("\\x{:02x}", u);
+    } else {
+      out.push_back(c);
+    }
   }
   return out;
 }
@@ -104,7 +119,7 @@ Result<std::string> ExpandEnvReferences(std::string_view text, const Env& env) {
     if (!valid) {
       return Error::InvalidArgument(
           "invalid environment variable reference \"${{{}}}\": names are letters, digits and '_'",
-          inner);
+          Printable(inner));
     }
     std::optional<std::string> value = env.Get(name);
     if (fallback && (!value || value->empty())) {

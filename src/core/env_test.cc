@@ -94,5 +94,13 @@ TEST(ExpandEnvReferencesTest, InvalidNameIsAnError) {
   EXPECT_FALSE(ExpandEnvReferences("${:-x}", env).ok());
 }
 
+TEST(ExpandEnvReferencesTest, ErrorMessageIsOneLine) {
+  FakeEnv env;
+  auto result = ExpandEnvReferences("${A\nB}", env);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().message().find('\n'), std::string::npos);
+  EXPECT_NE(result.error().message().find("${A\\x0aB}"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace bedrock::core

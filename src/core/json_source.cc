@@ -99,6 +99,7 @@ class Parser {
       return std::move(*error_);
     }
     if (!ParseValue(0, result.value, result.positions)) return std::move(*error_);
+    result.positions.key = result.positions.value;
     SkipWhitespace();
     if (pos_ < text_.size()) {
       Fail(pos_, fmt::format("unexpected {} after the end of the JSON value", Describe(pos_)));
