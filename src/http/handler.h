@@ -9,9 +9,11 @@
 //   };
 //
 //   http::Handler events = [](http::RequestContext& ctx) -> asio::awaitable<http::Response> {
-//     co_return http::EventStreamResponse([](http::StreamWriter& out) -> asio::awaitable<core::Status> {
+//     co_return http::EventStreamResponse([](http::StreamWriter& out) ->
+//     asio::awaitable<core::Status> {
 //       for (int i = 0; i < 3 && !out.Cancelled(); ++i) {
-//         BEDROCK_CO_TRY(co_await out.SendEvent({.data = std::to_string(i)}));
+//         http::SseEvent event{.data = std::to_string(i)};  // named: see SendEvent
+//         BEDROCK_CO_TRY(co_await out.SendEvent(event));
 //       }
 //       co_return core::OkStatus();
 //     });
@@ -29,7 +31,6 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-
 #include <functional>
 #include <memory>
 #include <optional>
@@ -59,8 +60,7 @@ class RequestContext {
  public:
   // `liveness` may be null (a context made in a unit test): never cancelled then.
   explicit RequestContext(Request& request, internal::Liveness* liveness = nullptr,
-                          std::string remote_address = {}, int http_version = 11,
-                          bool tls = false)
+                          std::string remote_address = {}, int http_version = 11, bool tls = false)
       : request_(request),
         liveness_(liveness),
         remote_address_(std::move(remote_address)),
@@ -117,14 +117,27 @@ class StreamWriter {
   // no-op. `data` must stay valid until the co_await completes.
   virtual boost::asio::awaitable<core::Status> Write(std::string_view data) = 0;
 
-  // Sends one Server-Sent Event (http::FormatSseEvent).
-  boost::asio::awaitable<core::Status> SendEvent(const SseEvent& event);
+  // Sends one Server-Sent Event (http::FormatSseEvent). The event is serialised at the call, so
+  // it need not outlive the co_await.
+  //
+  // g++ 12 miscompiles an aggregate temporary inside a co_await expression (it is destroyed twice:
+  // `co_await out.SendEvent({.data = "x"})` corrupts the heap). Name the event first:
+  //   SseEvent event{.event = "delta", .data = json};
+  //   BEDROCK_CO_TRY(co_await out.SendEvent(event));
+  boost::asio::awaitable<core::Status> SendEvent(const SseEvent& event) {
+    return WriteOwned(FormatSseEvent(event));
+  }
   // Sends an SSE comment line (": text"), e.g. a progress note that clients ignore.
-  boost::asio::awaitable<core::Status> SendComment(std::string_view text);
+  boost::asio::awaitable<core::Status> SendComment(std::string_view text) {
+    return WriteOwned(FormatSseComment(text));
+  }
 
   // As RequestContext::Cancelled / WaitCancelled.
   virtual bool Cancelled() = 0;
   virtual boost::asio::awaitable<void> WaitCancelled() = 0;
+
+ private:
+  boost::asio::awaitable<core::Status> WriteOwned(std::string data);
 };
 
 // Produces a streaming body. Returning OK ends the body normally (the last chunk is sent);
