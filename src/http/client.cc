@@ -248,6 +248,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   std::unique_ptr<Connection> Take(const std::string& key);
   void CloseIdle();
   Client::Stats stats() const;
+  // Moves connections idle for longer than idle_timeout to `discard`. Requires mutex_.
+  void SweepExpiredLocked(std::vector<std::unique_ptr<Connection>>& discard);
 
  private:
   asio::awaitable<core::Result<std::unique_ptr<Connection>>> Connect(Strand strand,
@@ -416,6 +418,7 @@ void ClientImpl::Release(std::unique_ptr<Connection> conn) {
   std::vector<std::unique_ptr<Connection>> discard;  // closed outside the lock
   const std::string key = conn->pool_key;
   std::lock_guard lock(mutex_);
+  SweepExpiredLocked(discard);
   auto& list = idle_[key];
   list.push_back(std::move(conn));
   while (list.size() > options_.max_idle_per_origin) {
@@ -423,6 +426,19 @@ void ClientImpl::Release(std::unique_ptr<Connection> conn) {
     list.pop_front();
   }
   if (list.empty()) idle_.erase(key);
+}
+
+void ClientImpl::SweepExpiredLocked(std::vector<std::unique_ptr<Connection>>& discard) {
+  if (options_.idle_timeout.count() <= 0) return;
+  const auto oldest_allowed = Clock::now() - options_.idle_timeout;
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& list = it->second;  // oldest first
+    while (!list.empty() && list.front()->idle_since < oldest_allowed) {
+      discard.push_back(std::move(list.front()));
+      list.pop_front();
+    }
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
 }
 
 void ClientImpl::CloseIdle() {
@@ -581,6 +597,13 @@ asio::awaitable<Outcome> ClientImpl::Exchange(std::shared_ptr<ClientImpl> self, 
   const std::string where = p->url.Authority();
   Outcome out;
   const bool reused = conn != nullptr;
+  // A cancellation emitted before an operation starts would be lost (nothing is listening on the
+  // slot yet), so the state is also checked between steps.
+  if (IsCancelled(cancel_state)) {
+    if (conn) conn->Close();
+    out.error = core::Error::Cancelled("request to {}: cancelled", where);
+    co_return out;
+  }
   if (!conn) {
     auto connected = co_await self->Connect(strand, *p);
     if (!connected.ok()) {
@@ -608,6 +631,11 @@ asio::awaitable<Outcome> ClientImpl::Exchange(std::shared_ptr<ClientImpl> self, 
     request.prepare_payload();
   }
 
+  if (IsCancelled(cancel_state)) {
+    conn->Close();
+    out.error = core::Error::Cancelled("request to {}: cancelled", where);
+    co_return out;
+  }
   SetDeadline(conn->tcp(), p->deadline);
   error_code ec;
   size_t written = 0;
@@ -719,6 +747,9 @@ asio::awaitable<Piece> ClientImpl::ReadPiece(std::shared_ptr<StreamState> state)
   if (state->failure) co_return Piece{.error = state->failure, .data = std::nullopt};
   if (state->done) co_return Piece{};
   if (state->closed) co_return fail(core::Error::Cancelled("stream from {} closed", state->where));
+  if (IsCancelled(co_await asio::this_coro::cancellation_state)) {
+    co_return fail(core::Error::Cancelled("reading the stream from {}: cancelled", state->where));
+  }
 
   Connection& conn = *state->conn;
   SetDeadline(conn.tcp(), DeadlineAfter(state->read_idle_timeout));
