@@ -1,0 +1,137 @@
+#include "main/serve_command.h"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <chrono>
+#include <filesystem>
+
+#include "http/router.h"
+#include "http/server.h"
+#include "main/serve_config.h"
+
+#ifndef BEDROCK_VERSION
+#define BEDROCK_VERSION "0.0.0"
+#endif
+
+namespace bedrock::app {
+namespace {
+
+constexpr std::string_view kComponent = "serve";
+
+http::Router MakeRouter(std::chrono::steady_clock::time_point started) {
+  http::Router router;
+  // Liveness for load balancers and `make run` users. /api/health is the demo's `strands` branch
+  // spelling of the same thing.
+  auto health = [started](http::RequestContext&) -> boost::asio::awaitable<http::Response> {
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started);
+    boost::json::object body{{"status", "ok"},
+                             {"service", "bedrock-mcp"},
+                             {"version", BEDROCK_VERSION},
+                             {"uptime_seconds", uptime.count()}};
+    auto response = http::Response::Json(200, boost::json::serialize(body));
+    response.headers.Set("Cache-Control", "no-store");
+    co_return response;
+  };
+  router.Get("/healthz", health);
+  router.Get("/api/health", health);
+  return router;
+}
+
+std::string UrlFor(const http::Server& server, bool tls) {
+  std::string host = server.local_address();
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return fmt::format("{}://{}:{}", tls ? "https" : "http", host, server.port());
+}
+
+}  // namespace
+
+std::optional<std::string> FindAwsCredentialSource(const core::Env& env) {
+  auto set = [&](std::string_view name) {
+    auto value = env.Get(name);
+    return value.has_value() && !value->empty();
+  };
+  if (set("AWS_BEARER_TOKEN_BEDROCK")) return "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)";
+  if (set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")) {
+    return "environment (AWS_ACCESS_KEY_ID)";
+  }
+  if (set("AWS_WEB_IDENTITY_TOKEN_FILE") && set("AWS_ROLE_ARN")) {
+    return "web identity (AWS_WEB_IDENTITY_TOKEN_FILE)";
+  }
+  if (set("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") || set("AWS_CONTAINER_CREDENTIALS_FULL_URI")) {
+    return "container credentials endpoint";
+  }
+  std::error_code ec;
+  auto file_exists = [&](std::optional<std::string> path) {
+    return path.has_value() && !path->empty() && std::filesystem::is_regular_file(*path, ec);
+  };
+  auto home = env.Get("HOME");
+  auto credentials = env.Get("AWS_SHARED_CREDENTIALS_FILE");
+  if (!credentials && home) credentials = *home + "/.aws/credentials";
+  auto config = env.Get("AWS_CONFIG_FILE");
+  if (!config && home) config = *home + "/.aws/config";
+  if (file_exists(credentials)) return "shared credentials file (" + *credentials + ")";
+  if (file_exists(config)) return "shared config file (" + *config + ")";
+  return std::nullopt;  // EC2 instance metadata is not probed here: only at the first model call
+}
+
+int RunServe(const ServeFlags& flags, const core::Env& env) {
+  auto config = LoadServeConfig(flags.config_path, env);
+  if (!config.ok()) {
+    fmt::print(stderr, "bedrock-mcp serve: {}\n", config.error().message());
+    return 1;
+  }
+  core::InitLogging({.level = flags.log_level.value_or(config->log_level),
+                     .format = flags.log_format.value_or(config->log_format)});
+  for (const auto& unknown : config->unknown_keys) {
+    BEDROCK_LOG_WARN(kComponent, "ignoring unknown configuration key",
+                     {{"detail", unknown.message()}});
+  }
+  if (flags.listen) {
+    auto parsed = ParseHostPort(*flags.listen);
+    if (!parsed.ok()) {
+      fmt::print(stderr, "bedrock-mcp serve: --listen {}: {}\n", *flags.listen,
+                 parsed.error().message());
+      return 1;
+    }
+    config->server.host = parsed->host;
+    config->server.port = parsed->port;
+  }
+
+  if (auto source = FindAwsCredentialSource(env)) {
+    BEDROCK_LOG_INFO(kComponent, "AWS credentials configured", {{"source", *source}});
+  } else {
+    BEDROCK_LOG_WARN(kComponent,
+                     "no AWS credentials found (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, "
+                     "AWS_BEARER_TOKEN_BEDROCK...): Bedrock calls will fail until you configure "
+                     "some, or point AWS_ENDPOINT_URL_BEDROCK_RUNTIME at the local emulator "
+                     "(`bedrock-mcp emulator`)");
+  }
+
+  http::ServerOptions options = config->server;
+  options.access_log = [](const http::AccessLogEntry& entry) {
+    BEDROCK_LOG_DEBUG("http", "request",
+                      {{"remote", entry.remote_address},
+                       {"method", entry.method},
+                       {"target", entry.target},
+                       {"status", entry.status},
+                       {"bytes", entry.bytes_sent},
+                       {"duration_us", static_cast<int64_t>(entry.duration.count())}});
+  };
+  options.error_log = [](std::string_view message) {
+    BEDROCK_LOG_ERROR("http", "server error", {{"detail", message}});
+  };
+  const bool tls = !options.tls_cert_file.empty();
+  http::Server server(std::move(options), MakeRouter(std::chrono::steady_clock::now()));
+  if (auto started = server.Start(); !started.ok()) {
+    BEDROCK_LOG_ERROR(kComponent, "cannot start the HTTP server", {{"error", started.error()}});
+    return 1;
+  }
+  BEDROCK_LOG_INFO(kComponent, "listening", {{"url", UrlFor(server, tls)}});
+  int signal = http::ServeUntilSignal(server, config->shutdown_grace);
+  BEDROCK_LOG_INFO(kComponent, "stopped", {{"signal", signal}});
+  return 0;
+}
+
+}  // namespace bedrock::app
