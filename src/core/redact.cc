@@ -93,8 +93,22 @@ bool IsHeaderLikeKey(std::string_view key) {
   return false;
 }
 
+// Short comparisons written out: a library memcmp call costs more than the compare here, and
+// most words differ in their first (or last) character.
 bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (s[i] != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size()) return false;
+  for (size_t i = 1; i <= suffix.size(); ++i) {
+    if (s[s.size() - i] != suffix[suffix.size() - i]) return false;
+  }
+  return true;
 }
 
 // Tokens recognisable by their shape alone.
@@ -114,6 +128,7 @@ bool IsWellKnownToken(std::string_view word) {
       {"xoxb-", 20},        // Slack bot tokens
       {"xoxp-", 20},        // Slack user tokens
   };
+  if (word.size() < 20 || (word[0] != 's' && word[0] != 'g' && word[0] != 'x')) return false;
   for (const auto& prefix : kPrefixes) {
     if (word.size() >= prefix.min_total && StartsWith(word, prefix.text)) return true;
   }
@@ -283,7 +298,7 @@ bool IsSecretKey(std::string_view key) {
   NormalisedTail tail = NormaliseTail(key);
   std::string_view normalised = tail.view();
   for (auto suffix : kSecretSuffixes) {
-    if (normalised.ends_with(suffix)) return true;
+    if (EndsWith(normalised, suffix)) return true;
   }
   if (!tail.truncated) {
     for (auto exact : kSecretExact) {
