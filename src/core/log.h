@@ -20,8 +20,10 @@
 // log statement (temporaries live until its end); do not keep LogFields.
 //
 // Thread-safety: logging, SetLogLevel and GetLogLevel may be called from any thread. InitLogging
-// may be called again (tests do), also while other threads log; records already being written
-// finish on the previous output.
+// may be called again (tests do), also while other threads log through this API; records already
+// being written finish on the previous output. Not while other threads call spdlog directly:
+// spdlog's set_default_logger, which InitLogging uses, is not safe against that. So call
+// InitLogging once at startup, before starting threads.
 #pragma once
 
 #include <fmt/core.h>
