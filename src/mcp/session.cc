@@ -182,7 +182,8 @@ Awaitable<void> Session::RunHandler(std::shared_ptr<InFlight> in_flight,
   if (ctx.cancelled() || closed()) co_return;
   Message response = reply.error ? Response::Failure(ctx.id(), std::move(*reply.error))
                                  : Response::Success(ctx.id(), std::move(reply.result));
-  auto sent = co_await transport_->Send(std::move(response), SendOptions{ctx.id(), ctx.context_});
+  SendOptions send(ctx.id(), ctx.context_);
+  auto sent = co_await transport_->Send(std::move(response), std::move(send));
   if (!sent.ok()) {
     spdlog::warn("mcp: could not answer {} {} to {}: {}", ctx.method(), ctx.id().ToString(),
                  peer_name(), sent.error().message());
@@ -275,8 +276,8 @@ Awaitable<core::Result<json::value>> Session::Call(std::string_view method, json
   pending->timer.expires_at(std::min(Clock::now() + pending->timeout, pending->hard_deadline));
   pending_.emplace(id, pending);
 
-  auto sent = co_await transport_->Send(
-      Request{RequestId(id), std::string(method), std::move(params)}, std::move(options.send));
+  Message request = Request{RequestId(id), std::string(method), std::move(params)};
+  auto sent = co_await transport_->Send(std::move(request), std::move(options.send));
   if (!sent.ok()) {
     pending_.erase(id);
     co_return core::Error(sent.error().code(), fmt::format("sending {} to {} failed: {}", method,
@@ -306,8 +307,8 @@ Awaitable<core::Result<json::value>> Session::Call(std::string_view method, json
 Awaitable<core::Status> Session::Notify(std::string_view method, json::value params,
                                         SendOptions options) {
   if (closed()) co_return *close_reason_;
-  co_return co_await transport_->Send(Notification{std::string(method), std::move(params)},
-                                      std::move(options));
+  Message notification = Notification{std::string(method), std::move(params)};
+  co_return co_await transport_->Send(std::move(notification), std::move(options));
 }
 
 Awaitable<void> Session::Close() {
@@ -358,9 +359,13 @@ void Session::FailEverything(const core::Error& reason) {
     in_flight->context.cancelled_ = true;
     in_flight->signal.emit(asio::cancellation_type::terminal);
   }
-  if (close_handler_) close_handler_(*close_reason_);
-  // Handlers may hold references back to owners of this session; let them go.
+  auto close_handler = std::move(close_handler_);
   close_handler_ = nullptr;
+  // Handlers may hold references back to owners of this session (a ServerSession); no message
+  // can reach them any more, so let them go. Running handlers keep their own reference.
+  request_handlers_.clear();
+  notification_handlers_.clear();
+  if (close_handler) close_handler(*close_reason_);
 }
 
 // --- RequestContext ---
@@ -376,12 +381,13 @@ Awaitable<core::Status> RequestContext::NotifyProgress(double progress, std::opt
                            Has2025_03_26Features(session_->protocol_version()))) {
     params["message"] = message;
   }
-  co_return co_await session_->Notify(notification::kProgress, std::move(params),
-                                      SendOptions{id_, context_});
+  SendOptions send(id_, context_);
+  co_return co_await session_->Notify(notification::kProgress, std::move(params), std::move(send));
 }
 
 Awaitable<core::Status> RequestContext::Notify(std::string_view method, json::value params) {
-  co_return co_await session_->Notify(method, std::move(params), SendOptions{id_, context_});
+  SendOptions send(id_, context_);
+  co_return co_await session_->Notify(method, std::move(params), std::move(send));
 }
 
 Awaitable<core::Result<json::value>> RequestContext::Call(std::string_view method,

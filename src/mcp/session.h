@@ -6,7 +6,10 @@
 //   session->SetRequestHandler("tools/call", [](json::value params, mcp::RequestContext& ctx)
 //       -> mcp::Awaitable<mcp::Reply> { co_return json::object{{"content", json::array{}}}; });
 //   session->Start();
-//   auto result = co_await session->Call("tools/list", json::object{}, {.timeout = 5s});
+//   auto result = co_await session->Call("tools/list", json::object{}, mcp::CallOptions(5s));
+//
+// g++ 12 miscompiles aggregate temporaries in co_await arguments: build Request, Notification and
+// other aggregates in named variables before co_await-ing a call that takes them.
 //
 // The session knows nothing of MCP's lifecycle (initialize) or features; Client and Server build
 // on it. Per-message context (MessageContext) reaches handlers unchanged, so stateless requests
@@ -53,7 +56,11 @@ struct Reply {
   std::optional<RpcError> error;
 };
 
+// Not an aggregate: see SendOptions.
 struct CallOptions {
+  CallOptions() {}
+  explicit CallOptions(std::chrono::milliseconds call_timeout) : timeout(call_timeout) {}
+
   // How long to wait for the answer; on expiry the peer is sent notifications/cancelled and the
   // call fails with kDeadlineExceeded. Unset: the session's default_timeout.
   std::optional<std::chrono::milliseconds> timeout;

@@ -55,7 +55,14 @@ struct Incoming {
   bool rejected = false;
 };
 
+// Not an aggregate on purpose: g++ 12 miscompiles aggregate temporaries (braced or defaulted
+// `= {}`) in the arguments of a co_await expression (they are moved from the wrong address), so
+// every type passed by value to a coroutine in this module has a user-provided constructor.
 struct SendOptions {
+  SendOptions() {}
+  SendOptions(std::optional<RequestId> request, std::shared_ptr<const MessageContext> context)
+      : related_request(std::move(request)), related_context(std::move(context)) {}
+
   // The incoming request this message answers, or on whose behalf it is sent (progress, logging,
   // a sampling request in the middle of a tool call). Streamable HTTP servers use it to pick the
   // stream; other transports ignore it.

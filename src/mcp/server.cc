@@ -1,0 +1,776 @@
+#include "mcp/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "mcp/protocol.h"
+
+namespace bedrock::mcp {
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+RpcError InvalidParams(std::string message) {
+  return RpcError{kInvalidParams, std::move(message), nullptr};
+}
+
+json::string_view Sv(std::string_view s) { return json::string_view(s.data(), s.size()); }
+
+// The cursor is an offset into the registration order. Opaque to clients.
+std::string EncodeCursor(size_t offset) { return "o" + std::to_string(offset); }
+std::optional<size_t> DecodeCursor(std::string_view cursor) {
+  if (cursor.size() < 2 || cursor[0] != 'o') return std::nullopt;
+  size_t offset = 0;
+  auto [end, ec] = std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), offset);
+  if (ec != std::errc() || end != cursor.data() + cursor.size()) return std::nullopt;
+  return offset;
+}
+
+// The [begin, end) of the page a list request asks for, or an error for a bad cursor.
+core::Result<std::pair<size_t, size_t>> PageBounds(const json::value& params, size_t total,
+                                                   size_t page_size) {
+  size_t begin = 0;
+  if (const json::object* p = params.if_object()) {
+    if (const json::value* cursor = p->if_contains("cursor"); cursor && !cursor->is_null()) {
+      auto offset = cursor->is_string() ? DecodeCursor(cursor->get_string()) : std::nullopt;
+      if (!offset || *offset > total) return core::Error::InvalidArgument("invalid cursor");
+      begin = *offset;
+    }
+  }
+  size_t end = page_size == 0 ? total : std::min(total, begin + page_size);
+  return std::pair{begin, end};
+}
+
+void PutString(json::object& o, std::string_view key, const std::string& value) {
+  if (!value.empty()) o[Sv(key)] = value;
+}
+
+json::object ToolToJson(const Tool& tool, std::string_view version) {
+  json::object o;
+  o["name"] = tool.name;
+  PutString(o, "title", tool.title);
+  PutString(o, "description", tool.description);
+  if (tool.input_schema.empty()) {
+    o["inputSchema"] = json::object{{"type", "object"}};
+  } else {
+    o["inputSchema"] = tool.input_schema;
+  }
+  if (tool.output_schema) o["outputSchema"] = *tool.output_schema;
+  if (!tool.annotations.empty()) o["annotations"] = tool.annotations;
+  if (!tool.icons.empty()) o["icons"] = tool.icons;
+  if (!tool.meta.empty()) o["_meta"] = tool.meta;
+  AdaptTool(o, version);
+  return o;
+}
+
+json::object ResourceToJson(const Resource& r, std::string_view version) {
+  json::object o;
+  o["uri"] = r.uri;
+  o["name"] = r.name;
+  PutString(o, "title", r.title);
+  PutString(o, "description", r.description);
+  PutString(o, "mimeType", r.mime_type);
+  if (r.size) o["size"] = *r.size;
+  if (!r.annotations.empty()) o["annotations"] = r.annotations;
+  if (!r.icons.empty()) o["icons"] = r.icons;
+  if (!r.meta.empty()) o["_meta"] = r.meta;
+  AdaptListedItem(o, version);
+  return o;
+}
+
+json::object TemplateToJson(const ResourceTemplate& t, std::string_view version) {
+  json::object o;
+  o["uriTemplate"] = t.uri_template;
+  o["name"] = t.name;
+  PutString(o, "title", t.title);
+  PutString(o, "description", t.description);
+  PutString(o, "mimeType", t.mime_type);
+  if (!t.annotations.empty()) o["annotations"] = t.annotations;
+  if (!t.icons.empty()) o["icons"] = t.icons;
+  if (!t.meta.empty()) o["_meta"] = t.meta;
+  AdaptListedItem(o, version);
+  return o;
+}
+
+json::object PromptToJson(const Prompt& p, std::string_view version) {
+  json::object o;
+  o["name"] = p.name;
+  PutString(o, "title", p.title);
+  PutString(o, "description", p.description);
+  if (!p.arguments.empty()) {
+    json::array arguments;
+    for (const auto& a : p.arguments) {
+      json::object ao;
+      ao["name"] = a.name;
+      PutString(ao, "title", a.title);
+      PutString(ao, "description", a.description);
+      if (a.required) ao["required"] = true;
+      arguments.push_back(std::move(ao));
+    }
+    o["arguments"] = std::move(arguments);
+  }
+  if (!p.icons.empty()) o["icons"] = p.icons;
+  if (!p.meta.empty()) o["_meta"] = p.meta;
+  AdaptListedItem(o, version);
+  return o;
+}
+
+const json::object* ParamsObject(const json::value& params) { return params.if_object(); }
+
+std::optional<std::string> StringParam(const json::value& params, std::string_view key) {
+  const json::object* p = params.if_object();
+  if (p == nullptr) return std::nullopt;
+  const json::value* v = p->if_contains(Sv(key));
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return std::string(v->get_string());
+}
+
+}  // namespace
+
+struct Server::TemplateEntry {
+  ResourceTemplate spec;
+};
+
+template <typename T>
+void Server::Registry<T>::Put(std::string key, std::shared_ptr<const T> item) {
+  auto [it, inserted] = items.insert_or_assign(key, std::move(item));
+  (void)it;
+  if (inserted) order.push_back(std::move(key));
+}
+
+template <typename T>
+bool Server::Registry<T>::Erase(std::string_view key) {
+  auto it = items.find(std::string(key));
+  if (it == items.end()) return false;
+  items.erase(it);
+  order.erase(std::find(order.begin(), order.end(), key));
+  return true;
+}
+
+// --- ServerContext ---
+
+const std::string& ServerContext::protocol_version() const { return session_->protocol_version(); }
+
+Awaitable<core::Status> ServerContext::Progress(double progress, std::optional<double> total,
+                                                std::string_view message) {
+  co_return co_await request_.NotifyProgress(progress, total, message);
+}
+
+Awaitable<core::Status> ServerContext::Log(std::string_view level, json::value data,
+                                           std::string_view logger) {
+  if (!session_->ShouldLog(level)) co_return core::OkStatus();
+  json::object params;
+  params["level"] = Sv(level);
+  if (!logger.empty()) params["logger"] = Sv(logger);
+  params["data"] = std::move(data);
+  co_return co_await request_.Notify(notification::kMessage, std::move(params));
+}
+
+Awaitable<core::Result<json::value>> ServerContext::CreateMessage(json::object params,
+                                                                  CallOptions options) {
+  if (!session_->HasClientCapability("sampling")) {
+    co_return core::Error::FailedPrecondition("the client does not support sampling");
+  }
+  if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
+  co_return co_await request_.Call(method::kSamplingCreateMessage, std::move(params),
+                                   std::move(options));
+}
+
+Awaitable<core::Result<json::value>> ServerContext::Elicit(json::object params,
+                                                           CallOptions options) {
+  if (!Has2025_06_18Features(protocol_version()) || !session_->HasClientCapability("elicitation")) {
+    co_return core::Error::FailedPrecondition("the client does not support elicitation");
+  }
+  if (const json::value* mode = params.if_contains("mode"); mode && *mode == "url") {
+    const json::value& elicitation = session_->client_capabilities().at("elicitation");
+    if (!Has2025_11_25Features(protocol_version()) || !elicitation.is_object() ||
+        !elicitation.get_object().contains("url")) {
+      co_return core::Error::FailedPrecondition("the client does not support URL elicitation");
+    }
+  }
+  if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
+  co_return co_await request_.Call(method::kElicitationCreate, std::move(params),
+                                   std::move(options));
+}
+
+Awaitable<core::Result<json::array>> ServerContext::ListRoots(CallOptions options) {
+  if (!session_->HasClientCapability("roots")) {
+    co_return core::Error::FailedPrecondition("the client does not support roots");
+  }
+  if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
+  BEDROCK_CO_TRY_ASSIGN(
+      json::value result,
+      co_await request_.Call(method::kRootsList, json::object(), std::move(options)));
+  json::object* o = result.if_object();
+  json::value* roots = o ? o->if_contains("roots") : nullptr;
+  if (roots == nullptr || !roots->is_array()) {
+    co_return core::Error::UpstreamFailure("roots/list answer has no roots array");
+  }
+  co_return std::move(roots->get_array());
+}
+
+// --- ServerSession ---
+
+bool ServerSession::HasClientCapability(std::string_view name) const {
+  return client_capabilities_.contains(Sv(name));
+}
+
+bool ServerSession::ShouldLog(std::string_view level) const {
+  if (log_level_ < 0) return true;
+  return LoggingLevelIndex(level) >= log_level_;
+}
+
+Awaitable<core::Status> ServerSession::Notify(std::string_view method, json::value params) {
+  co_return co_await session_->Notify(method, std::move(params));
+}
+
+// --- Server ---
+
+Server::Server(Implementation info, ServerOptions options)
+    : info_(std::move(info)), options_(std::move(options)) {}
+
+Server::~Server() = default;
+
+void Server::AddTool(Tool tool) {
+  {
+    std::lock_guard lock(mutex_);
+    std::string name = tool.name;
+    tools_.Put(std::move(name), std::make_shared<const Tool>(std::move(tool)));
+  }
+  Broadcast(notification::kToolsListChanged);
+}
+
+bool Server::RemoveTool(std::string_view name) {
+  bool removed;
+  {
+    std::lock_guard lock(mutex_);
+    removed = tools_.Erase(name);
+  }
+  if (removed) Broadcast(notification::kToolsListChanged);
+  return removed;
+}
+
+void Server::AddResource(Resource resource) {
+  {
+    std::lock_guard lock(mutex_);
+    std::string uri = resource.uri;
+    resources_.Put(std::move(uri), std::make_shared<const Resource>(std::move(resource)));
+  }
+  Broadcast(notification::kResourcesListChanged);
+}
+
+bool Server::RemoveResource(std::string_view uri) {
+  bool removed;
+  {
+    std::lock_guard lock(mutex_);
+    removed = resources_.Erase(uri);
+  }
+  if (removed) Broadcast(notification::kResourcesListChanged);
+  return removed;
+}
+
+void Server::AddResourceTemplate(ResourceTemplate resource_template) {
+  {
+    std::lock_guard lock(mutex_);
+    std::string key = resource_template.uri_template;
+    templates_.Put(std::move(key), std::make_shared<const TemplateEntry>(
+                                       TemplateEntry{std::move(resource_template)}));
+  }
+  Broadcast(notification::kResourcesListChanged);
+}
+
+void Server::AddPrompt(Prompt prompt) {
+  {
+    std::lock_guard lock(mutex_);
+    std::string name = prompt.name;
+    prompts_.Put(std::move(name), std::make_shared<const Prompt>(std::move(prompt)));
+  }
+  Broadcast(notification::kPromptsListChanged);
+}
+
+bool Server::RemovePrompt(std::string_view name) {
+  bool removed;
+  {
+    std::lock_guard lock(mutex_);
+    removed = prompts_.Erase(name);
+  }
+  if (removed) Broadcast(notification::kPromptsListChanged);
+  return removed;
+}
+
+void Server::SetCompletionHandler(CompletionHandler handler) {
+  std::lock_guard lock(mutex_);
+  completion_ = std::make_shared<const CompletionHandler>(std::move(handler));
+}
+
+size_t Server::session_count() const {
+  std::lock_guard lock(mutex_);
+  return std::count_if(sessions_.begin(), sessions_.end(),
+                       [](const auto& weak) { return !weak.expired(); });
+}
+
+void Server::Broadcast(std::string_view method) {
+  std::vector<std::shared_ptr<ServerSession>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& weak : sessions_) {
+      if (auto s = weak.lock()) targets.push_back(std::move(s));
+    }
+  }
+  for (auto& s : targets) {
+    auto executor = s->session().get_executor();
+    asio::co_spawn(
+        executor,
+        [s, m = std::string(method)]() -> Awaitable<void> {
+          // After initialize was answered the client can take notifications, even if its
+          // notifications/initialized is still on its way.
+          if (s->protocol_version().empty() || s->session().closed()) co_return;
+          (void)co_await s->Notify(m);
+        },
+        asio::detached);
+  }
+}
+
+void Server::NotifyResourceUpdated(std::string_view uri) {
+  std::vector<std::shared_ptr<ServerSession>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& weak : sessions_) {
+      if (auto s = weak.lock()) targets.push_back(std::move(s));
+    }
+  }
+  for (auto& s : targets) {
+    asio::co_spawn(
+        s->session().get_executor(),
+        [s, u = std::string(uri)]() -> Awaitable<void> {
+          if (!s->IsSubscribed(u) || s->session().closed()) co_return;
+          json::object params;
+          params["uri"] = u;
+          (void)co_await s->Notify(notification::kResourcesUpdated, std::move(params));
+        },
+        asio::detached);
+  }
+}
+
+json::object Server::Capabilities(std::string_view version) const {
+  std::lock_guard lock(mutex_);
+  json::object caps;
+  if (options_.logging) caps["logging"] = json::object();
+  if (Has2025_03_26Features(version) &&
+      (completion_ || !prompts_.items.empty() || !templates_.items.empty())) {
+    caps["completions"] = json::object();
+  }
+  if (!tools_.items.empty()) caps["tools"] = json::object{{"listChanged", true}};
+  if (!resources_.items.empty() || !templates_.items.empty()) {
+    caps["resources"] = json::object{{"subscribe", true}, {"listChanged", true}};
+  }
+  if (!prompts_.items.empty()) caps["prompts"] = json::object{{"listChanged", true}};
+  return caps;
+}
+
+std::shared_ptr<ServerSession> Server::Serve(std::shared_ptr<Transport> transport,
+                                             SessionOptions options) {
+  auto session = Session::Create(std::move(transport), std::move(options));
+  auto server_session = std::make_shared<ServerSession>(*this, session);
+  InstallHandlers(server_session);
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
+    sessions_.push_back(server_session);
+  }
+  session->Start();
+  return server_session;
+}
+
+void Server::InstallHandlers(const std::shared_ptr<ServerSession>& ss) {
+  // The handlers hold the ServerSession; the session drops its handlers when it closes, which
+  // releases it.
+  Session& session = ss->session();
+  session.SetRequestHandler(std::string(method::kInitialize),
+                            [this, ss](json::value params, RequestContext&) {
+                              return Initialize(*ss, std::move(params));
+                            });
+  session.SetNotificationHandler(
+      std::string(notification::kInitialized),
+      [ss](json::value, const MessageContext*) { ss->initialized_ = true; });
+  session.SetRequestHandler(std::string(method::kToolsList),
+                            [this, ss](json::value params, RequestContext&) {
+                              return ListTools(*ss, std::move(params));
+                            });
+  session.SetRequestHandler(std::string(method::kToolsCall),
+                            [this, ss](json::value params, RequestContext& request) {
+                              return CallTool(ss, std::move(params), request);
+                            });
+  session.SetRequestHandler(std::string(method::kResourcesList),
+                            [this, ss](json::value params, RequestContext&) {
+                              return ListResources(*ss, std::move(params));
+                            });
+  session.SetRequestHandler(std::string(method::kResourcesTemplatesList),
+                            [this, ss](json::value params, RequestContext&) {
+                              return ListResourceTemplates(*ss, std::move(params));
+                            });
+  session.SetRequestHandler(std::string(method::kResourcesRead),
+                            [this, ss](json::value params, RequestContext& request) {
+                              return ReadResource(ss, std::move(params), request);
+                            });
+  auto subscription = [ss](bool subscribe) {
+    return [ss, subscribe](json::value params, RequestContext&) -> Awaitable<Reply> {
+      auto uri = StringParam(params, "uri");
+      if (!uri) co_return InvalidParams("uri is required");
+      if (subscribe) {
+        ss->subscriptions_.insert(std::move(*uri));
+      } else {
+        ss->subscriptions_.erase(*uri);
+      }
+      co_return json::object();
+    };
+  };
+  session.SetRequestHandler(std::string(method::kResourcesSubscribe), subscription(true));
+  session.SetRequestHandler(std::string(method::kResourcesUnsubscribe), subscription(false));
+  session.SetRequestHandler(std::string(method::kPromptsList),
+                            [this, ss](json::value params, RequestContext&) {
+                              return ListPrompts(*ss, std::move(params));
+                            });
+  session.SetRequestHandler(std::string(method::kPromptsGet),
+                            [this, ss](json::value params, RequestContext& request) {
+                              return GetPrompt(ss, std::move(params), request);
+                            });
+  session.SetRequestHandler(std::string(method::kCompletionComplete),
+                            [this, ss](json::value params, RequestContext& request) {
+                              return Complete(ss, std::move(params), request);
+                            });
+  session.SetRequestHandler(std::string(method::kLoggingSetLevel),
+                            [ss](json::value params, RequestContext&) -> Awaitable<Reply> {
+                              auto level = StringParam(params, "level");
+                              int index = level ? LoggingLevelIndex(*level) : -1;
+                              if (index < 0)
+                                co_return InvalidParams(
+                                    "level must be one of debug, info, notice, warning, "
+                                    "error, critical, alert, emergency");
+                              ss->log_level_ = index;
+                              co_return json::object();
+                            });
+}
+
+Awaitable<Reply> Server::Initialize(ServerSession& s, json::value params) {
+  auto requested = StringParam(params, "protocolVersion");
+  if (!requested) co_return InvalidParams("initialize needs a protocolVersion string");
+  const json::object& p = params.get_object();
+  std::string version(NegotiateServerVersion(*requested));
+  if (const json::value* info = p.if_contains("clientInfo")) {
+    s.client_info_ = Implementation::FromJson(*info);
+  }
+  if (const json::value* caps = p.if_contains("capabilities"); caps && caps->is_object()) {
+    s.client_capabilities_ = caps->get_object();
+  }
+  s.session_->SetProtocolVersion(version);
+  json::object result;
+  result["protocolVersion"] = version;
+  result["capabilities"] = Capabilities(version);
+  result["serverInfo"] = info_.ToJson(version);
+  if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+  co_return result;
+}
+
+Awaitable<Reply> Server::ListTools(ServerSession& s, json::value params) {
+  std::vector<std::shared_ptr<const Tool>> page;
+  size_t total;
+  {
+    std::lock_guard lock(mutex_);
+    total = tools_.order.size();
+    auto bounds = PageBounds(params, total, options_.page_size);
+    if (!bounds.ok()) co_return InvalidParams(bounds.error().message());
+    for (size_t i = bounds->first; i < bounds->second; ++i) {
+      page.push_back(tools_.items.at(tools_.order[i]));
+    }
+    if (bounds->second < total)
+      total = bounds->second;  // remember where the next page starts
+    else
+      total = 0;
+  }
+  json::array tools;
+  tools.reserve(page.size());
+  for (const auto& tool : page) tools.push_back(ToolToJson(*tool, s.protocol_version()));
+  json::object result;
+  result["tools"] = std::move(tools);
+  if (total != 0) result["nextCursor"] = EncodeCursor(total);
+  co_return result;
+}
+
+Awaitable<Reply> Server::ListResources(ServerSession& s, json::value params) {
+  std::vector<std::shared_ptr<const Resource>> page;
+  size_t next = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto bounds = PageBounds(params, resources_.order.size(), options_.page_size);
+    if (!bounds.ok()) co_return InvalidParams(bounds.error().message());
+    for (size_t i = bounds->first; i < bounds->second; ++i) {
+      page.push_back(resources_.items.at(resources_.order[i]));
+    }
+    if (bounds->second < resources_.order.size()) next = bounds->second;
+  }
+  json::array items;
+  for (const auto& r : page) items.push_back(ResourceToJson(*r, s.protocol_version()));
+  json::object result;
+  result["resources"] = std::move(items);
+  if (next != 0) result["nextCursor"] = EncodeCursor(next);
+  co_return result;
+}
+
+Awaitable<Reply> Server::ListResourceTemplates(ServerSession& s, json::value params) {
+  std::vector<std::shared_ptr<const TemplateEntry>> page;
+  size_t next = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto bounds = PageBounds(params, templates_.order.size(), options_.page_size);
+    if (!bounds.ok()) co_return InvalidParams(bounds.error().message());
+    for (size_t i = bounds->first; i < bounds->second; ++i) {
+      page.push_back(templates_.items.at(templates_.order[i]));
+    }
+    if (bounds->second < templates_.order.size()) next = bounds->second;
+  }
+  json::array items;
+  for (const auto& t : page) items.push_back(TemplateToJson(t->spec, s.protocol_version()));
+  json::object result;
+  result["resourceTemplates"] = std::move(items);
+  if (next != 0) result["nextCursor"] = EncodeCursor(next);
+  co_return result;
+}
+
+Awaitable<Reply> Server::ListPrompts(ServerSession& s, json::value params) {
+  std::vector<std::shared_ptr<const Prompt>> page;
+  size_t next = 0;
+  {
+    std::lock_guard lock(mutex_);
+    auto bounds = PageBounds(params, prompts_.order.size(), options_.page_size);
+    if (!bounds.ok()) co_return InvalidParams(bounds.error().message());
+    for (size_t i = bounds->first; i < bounds->second; ++i) {
+      page.push_back(prompts_.items.at(prompts_.order[i]));
+    }
+    if (bounds->second < prompts_.order.size()) next = bounds->second;
+  }
+  json::array items;
+  for (const auto& p : page) items.push_back(PromptToJson(*p, s.protocol_version()));
+  json::object result;
+  result["prompts"] = std::move(items);
+  if (next != 0) result["nextCursor"] = EncodeCursor(next);
+  co_return result;
+}
+
+Awaitable<Reply> Server::CallTool(std::shared_ptr<ServerSession> s, json::value params,
+                                  RequestContext& request) {
+  auto name = StringParam(params, "name");
+  if (!name) co_return InvalidParams("tools/call needs a tool name");
+  std::shared_ptr<const Tool> tool;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tools_.items.find(*name);
+    if (it != tools_.items.end()) tool = it->second;
+  }
+  if (!tool) co_return InvalidParams(fmt::format("unknown tool: {}", *name));
+  json::object arguments;
+  if (json::value* a = params.get_object().if_contains("arguments"); a && !a->is_null()) {
+    if (!a->is_object()) co_return InvalidParams("tool arguments must be an object");
+    arguments = std::move(a->get_object());
+  }
+  if (const json::value* required = tool->input_schema.if_contains("required");
+      required && required->is_array()) {
+    for (const json::value& key : required->get_array()) {
+      if (key.is_string() && !arguments.contains(key.get_string())) {
+        co_return InvalidParams(fmt::format("tool {}: missing required argument '{}'", *name,
+                                            std::string_view(key.get_string())));
+      }
+    }
+  }
+  ServerContext context(request, s);
+  auto result = co_await tool->handler(std::move(arguments), context);
+  if (!result.ok()) {
+    if (context.cancelled()) co_return result.error();
+    co_return std::move(CallToolResult::Error(result.error().message())).ToJson();
+  }
+  json::object out = std::move(*result).ToJson();
+  AdaptCallToolResult(out, s->protocol_version());
+  co_return out;
+}
+
+Awaitable<Reply> Server::ReadResource(std::shared_ptr<ServerSession> s, json::value params,
+                                      RequestContext& request) {
+  auto uri = StringParam(params, "uri");
+  if (!uri) co_return InvalidParams("resources/read needs a uri");
+  std::shared_ptr<const Resource> resource;
+  std::shared_ptr<const TemplateEntry> matched;
+  std::map<std::string, std::string> variables;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = resources_.items.find(*uri); it != resources_.items.end()) {
+      resource = it->second;
+    } else {
+      for (const auto& key : templates_.order) {
+        const auto& entry = templates_.items.at(key);
+        if (auto vars = MatchUriTemplate(entry->spec.uri_template, *uri)) {
+          matched = entry;
+          variables = std::move(*vars);
+          break;
+        }
+      }
+    }
+  }
+  ServerContext context(request, s);
+  core::Result<json::array> contents = core::Error::NotFound("resource not found: {}", *uri);
+  if (resource && resource->read) {
+    contents = co_await resource->read(*uri, context);
+  } else if (matched && matched->spec.read) {
+    contents = co_await matched->spec.read(*uri, std::move(variables), context);
+  }
+  if (!contents.ok()) {
+    RpcError error = RpcError::FromError(contents.error());
+    if (error.code == kResourceNotFound) error.data = json::object{{"uri", *uri}};
+    co_return error;
+  }
+  json::object result;
+  result["contents"] = std::move(*contents);
+  co_return result;
+}
+
+Awaitable<Reply> Server::GetPrompt(std::shared_ptr<ServerSession> s, json::value params,
+                                   RequestContext& request) {
+  auto name = StringParam(params, "name");
+  if (!name) co_return InvalidParams("prompts/get needs a prompt name");
+  std::shared_ptr<const Prompt> prompt;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = prompts_.items.find(*name); it != prompts_.items.end()) prompt = it->second;
+  }
+  if (!prompt) co_return InvalidParams(fmt::format("unknown prompt: {}", *name));
+  std::map<std::string, std::string> arguments;
+  if (const json::value* a = params.get_object().if_contains("arguments"); a && !a->is_null()) {
+    if (!a->is_object()) co_return InvalidParams("prompt arguments must be an object");
+    for (const auto& [key, value] : a->get_object()) {
+      if (!value.is_string()) {
+        co_return InvalidParams(
+            fmt::format("prompt argument '{}' must be a string", std::string_view(key)));
+      }
+      arguments.emplace(std::string(key), std::string(value.get_string()));
+    }
+  }
+  for (const auto& argument : prompt->arguments) {
+    if (argument.required && !arguments.contains(argument.name)) {
+      co_return InvalidParams(
+          fmt::format("prompt {}: missing required argument '{}'", *name, argument.name));
+    }
+  }
+  ServerContext context(request, s);
+  auto result = co_await prompt->handler(std::move(arguments), context);
+  if (!result.ok()) co_return result.error();
+  json::object out;
+  if (!result->description.empty()) out["description"] = result->description;
+  for (json::value& message : result->messages) {
+    if (json::object* m = message.if_object()) {
+      if (json::value* c = m->if_contains("content"); c && c->is_object()) {
+        json::array one;
+        one.push_back(std::move(*c));
+        AdaptContentBlocks(one, s->protocol_version());
+        *c = std::move(one[0]);
+      }
+    }
+  }
+  out["messages"] = std::move(result->messages);
+  co_return out;
+}
+
+Awaitable<Reply> Server::Complete(std::shared_ptr<ServerSession> s, json::value params,
+                                  RequestContext& request) {
+  const json::object* p = ParamsObject(params);
+  const json::value* ref = p ? p->if_contains("ref") : nullptr;
+  const json::value* argument = p ? p->if_contains("argument") : nullptr;
+  if (ref == nullptr || !ref->is_object() || argument == nullptr || !argument->is_object()) {
+    co_return InvalidParams("completion/complete needs ref and argument objects");
+  }
+  auto argument_name = StringParam(*argument, "name");
+  auto argument_value = StringParam(*argument, "value");
+  if (!argument_name || !argument_value) {
+    co_return InvalidParams("argument needs a name and a value");
+  }
+  std::shared_ptr<const CompletionHandler> handler;
+  {
+    std::lock_guard lock(mutex_);
+    handler = completion_;
+  }
+  Completion completion;
+  if (handler) {
+    json::object context_arguments;
+    if (const json::value* c = p->if_contains("context"); c && c->is_object()) {
+      if (const json::value* a = c->get_object().if_contains("arguments"); a && a->is_object()) {
+        context_arguments = a->get_object();
+      }
+    }
+    ServerContext context(request, s);
+    auto result = co_await (*handler)(ref->get_object(), std::move(*argument_name),
+                                      std::move(*argument_value), context_arguments, context);
+    if (!result.ok()) co_return result.error();
+    completion = std::move(*result);
+  }
+  json::array values;
+  size_t count = std::min<size_t>(completion.values.size(), 100);
+  for (size_t i = 0; i < count; ++i) values.emplace_back(completion.values[i]);
+  json::object body;
+  body["values"] = std::move(values);
+  if (completion.total) body["total"] = *completion.total;
+  body["hasMore"] = completion.has_more || completion.values.size() > count;
+  co_return json::object{{"completion", std::move(body)}};
+}
+
+std::optional<std::map<std::string, std::string>> MatchUriTemplate(std::string_view tmpl,
+                                                                   std::string_view uri) {
+  struct Part {
+    bool variable;
+    bool reserved;  // {+name}: may contain '/'
+    std::string text;
+  };
+  std::vector<Part> parts;
+  size_t i = 0;
+  while (i < tmpl.size()) {
+    if (tmpl[i] == '{') {
+      size_t close = tmpl.find('}', i);
+      if (close == std::string_view::npos) return std::nullopt;
+      std::string_view name = tmpl.substr(i + 1, close - i - 1);
+      bool reserved = !name.empty() && (name[0] == '+' || name[0] == '#');
+      if (reserved) name.remove_prefix(1);
+      parts.push_back({true, reserved, std::string(name)});
+      i = close + 1;
+    } else {
+      size_t next = tmpl.find('{', i);
+      if (next == std::string_view::npos) next = tmpl.size();
+      parts.push_back({false, false, std::string(tmpl.substr(i, next - i))});
+      i = next;
+    }
+  }
+  std::map<std::string, std::string> variables;
+  // Backtracking match; templates have few parts.
+  std::function<bool(size_t, size_t)> match = [&](size_t part, size_t pos) -> bool {
+    if (part == parts.size()) return pos == uri.size();
+    const Part& p = parts[part];
+    if (!p.variable) {
+      if (uri.substr(pos, p.text.size()) != p.text) return false;
+      return match(part + 1, pos + p.text.size());
+    }
+    for (size_t end = pos + 1; end <= uri.size(); ++end) {
+      char c = uri[end - 1];
+      if (!p.reserved && (c == '/' || c == '?' || c == '#')) break;
+      variables[p.text] = std::string(uri.substr(pos, end - pos));
+      if (match(part + 1, end)) return true;
+    }
+    variables.erase(p.text);
+    return false;
+  };
+  if (!match(0, 0)) return std::nullopt;
+  return variables;
+}
+
+}  // namespace bedrock::mcp

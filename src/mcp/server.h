@@ -1,0 +1,262 @@
+// An MCP server: tools, resources and templates, prompts, completion and logging, served to any
+// number of clients over any transport, each client answered in its own protocol revision.
+//
+//   mcp::Server server(mcp::Implementation("demo", "1.0"));
+//   server.AddTool({.name = "add", .description = "Adds two numbers",
+//                   .input_schema =
+//                   json::parse(R"({"type":"object","required":["a","b"]})").as_object(), .handler
+//                   = [](json::object args, mcp::ServerContext& ctx)
+//                       -> mcp::Awaitable<core::Result<mcp::CallToolResult>> {
+//                     co_await ctx.Progress(1, 1);
+//                     co_return mcp::CallToolResult::Text(...);
+//                   }});
+//   auto session = server.Serve(transport);   // runs until the transport closes
+//
+// Capabilities are advertised from what is registered. Registration may happen while serving
+// (clients are sent list_changed); handlers run without the registry lock.
+// Thread-safety: Server's members may be called from any thread. A ServerSession lives on its
+// transport's executor; call its members from there.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/result.h"
+#include "mcp/session.h"
+#include "mcp/transport.h"
+#include "mcp/types.h"
+
+namespace bedrock::mcp {
+
+class Server;
+class ServerSession;
+
+// What every server-side handler gets: the request, the client's session, and the ways to talk
+// back while working. Valid until the handler finishes.
+class ServerContext {
+ public:
+  ServerContext(RequestContext& request, std::shared_ptr<ServerSession> session)
+      : request_(request), session_(std::move(session)) {}
+
+  RequestContext& request() const { return request_; }
+  ServerSession& session() const { return *session_; }
+  bool cancelled() const { return request_.cancelled(); }
+  const MessageContext* message_context() const { return request_.message_context(); }
+  const std::string& protocol_version() const;
+
+  // notifications/progress, when the client asked for it.
+  Awaitable<core::Status> Progress(double progress, std::optional<double> total = {},
+                                   std::string_view message = {});
+  // notifications/message at `level` ("debug" ... "emergency"), dropped below the client's level.
+  Awaitable<core::Status> Log(std::string_view level, boost::json::value data,
+                              std::string_view logger = {});
+  // Server-to-client requests, on behalf of this request. Each fails with kFailedPrecondition
+  // when the client did not declare the capability (or its revision lacks the feature).
+  Awaitable<core::Result<boost::json::value>> CreateMessage(boost::json::object params,
+                                                            CallOptions options = {});
+  Awaitable<core::Result<boost::json::value>> Elicit(boost::json::object params,
+                                                     CallOptions options = {});
+  Awaitable<core::Result<boost::json::array>> ListRoots(CallOptions options = {});
+
+ private:
+  RequestContext& request_;
+  std::shared_ptr<ServerSession> session_;
+};
+
+struct Tool {
+  using Handler = std::function<Awaitable<core::Result<CallToolResult>>(
+      boost::json::object arguments, ServerContext& context)>;
+
+  std::string name;
+  std::string title;
+  std::string description;
+  boost::json::object input_schema;  // sent verbatim; {"type":"object"} when empty
+  std::optional<boost::json::object> output_schema;
+  boost::json::object annotations;  // ToolAnnotations: readOnlyHint, destructiveHint, ...
+  boost::json::array icons;
+  boost::json::object meta;
+  // A returned Error becomes a tool result with isError (the model sees the message); protocol
+  // errors (unknown tool, missing required arguments) are answered with -32602 before it runs.
+  Handler handler;
+};
+
+struct Resource {
+  using Reader = std::function<Awaitable<core::Result<boost::json::array>>(std::string uri,
+                                                                           ServerContext& context)>;
+
+  std::string uri;
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  std::optional<int64_t> size;
+  boost::json::object annotations;
+  boost::json::array icons;
+  boost::json::object meta;
+  // Returns the contents array (content::TextResource / content::BlobResource objects).
+  Reader read;
+};
+
+struct ResourceTemplate {
+  // `variables` holds the values the URI matched for each {name} in the template.
+  using Reader = std::function<Awaitable<core::Result<boost::json::array>>(
+      std::string uri, std::map<std::string, std::string> variables, ServerContext& context)>;
+
+  std::string uri_template;  // RFC 6570 level 1-2: "file:///{path}", "{+path}" may span '/'
+  std::string name;
+  std::string title;
+  std::string description;
+  std::string mime_type;
+  boost::json::object annotations;
+  boost::json::array icons;
+  boost::json::object meta;
+  Reader read;
+};
+
+struct Prompt {
+  using Handler = std::function<Awaitable<core::Result<GetPromptResult>>(
+      std::map<std::string, std::string> arguments, ServerContext& context)>;
+
+  std::string name;
+  std::string title;
+  std::string description;
+  std::vector<PromptArgument> arguments;
+  boost::json::array icons;
+  boost::json::object meta;
+  Handler handler;
+};
+
+// completion/complete: `ref` is {"type":"ref/prompt","name"} or {"type":"ref/resource","uri"};
+// `context_arguments` the already-resolved arguments (2025-06-18+).
+using CompletionHandler = std::function<Awaitable<core::Result<Completion>>(
+    const boost::json::object& ref, std::string argument_name, std::string argument_value,
+    const boost::json::object& context_arguments, ServerContext& context)>;
+
+struct ServerOptions {
+  std::string instructions;
+  // Items per page of every list; 0 sends everything in one page.
+  size_t page_size = 100;
+  // Advertise `logging` (logging/setLevel is always answered).
+  bool logging = true;
+  // Default timeout of server-to-client requests (sampling, elicitation, roots).
+  std::chrono::milliseconds client_request_timeout{300'000};
+};
+
+// One connected client. Created by Server::Serve; lives while its transport is open.
+class ServerSession : public std::enable_shared_from_this<ServerSession> {
+ public:
+  ServerSession(Server& server, std::shared_ptr<Session> session)
+      : server_(server), session_(std::move(session)) {}
+
+  Session& session() { return *session_; }
+  Server& server() const { return server_; }
+  bool initialized() const { return initialized_; }
+  // The negotiated revision; empty before initialize.
+  const std::string& protocol_version() const { return session_->protocol_version(); }
+  const Implementation& client_info() const { return client_info_; }
+  const boost::json::object& client_capabilities() const { return client_capabilities_; }
+  bool HasClientCapability(std::string_view name) const;
+  bool IsSubscribed(std::string_view uri) const {
+    return subscriptions_.contains(std::string(uri));
+  }
+  // Whether a log message at `level` passes the client's logging/setLevel threshold.
+  bool ShouldLog(std::string_view level) const;
+
+  Awaitable<core::Status> Notify(std::string_view method, boost::json::value params = nullptr);
+  Awaitable<void> Close() { co_await session_->Close(); }
+
+ private:
+  friend class Server;
+  Server& server_;
+  std::shared_ptr<Session> session_;
+  bool initialized_ = false;
+  Implementation client_info_;
+  boost::json::object client_capabilities_;
+  int log_level_ = -1;  // index into kLoggingLevels; -1 until the client sets one
+  std::unordered_set<std::string> subscriptions_;
+};
+
+class Server {
+ public:
+  explicit Server(Implementation info, ServerOptions options = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Adding a name (or URI) that exists replaces it. Changes while serving send list_changed.
+  void AddTool(Tool tool);
+  bool RemoveTool(std::string_view name);
+  void AddResource(Resource resource);
+  bool RemoveResource(std::string_view uri);
+  void AddResourceTemplate(ResourceTemplate resource_template);
+  void AddPrompt(Prompt prompt);
+  bool RemovePrompt(std::string_view name);
+  void SetCompletionHandler(CompletionHandler handler);
+
+  // Serves one client over `transport` (the server must outlive the session). The session
+  // starts at once and ends when the transport closes.
+  std::shared_ptr<ServerSession> Serve(std::shared_ptr<Transport> transport,
+                                       SessionOptions options = {.peer_name = "client"});
+
+  // Sends notifications/resources/updated to the sessions subscribed to `uri`.
+  void NotifyResourceUpdated(std::string_view uri);
+  size_t session_count() const;
+
+  const Implementation& info() const { return info_; }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  friend class ServerContext;
+  template <typename T>
+  struct Registry {
+    std::vector<std::string> order;  // registration order, for stable pagination
+    std::unordered_map<std::string, std::shared_ptr<const T>> items;
+    void Put(std::string key, std::shared_ptr<const T> item);
+    bool Erase(std::string_view key);
+  };
+  struct TemplateEntry;
+
+  void InstallHandlers(const std::shared_ptr<ServerSession>& server_session);
+  boost::json::object Capabilities(std::string_view protocol_version) const;
+  void Broadcast(std::string_view method);
+
+  // Request handlers (the session's RequestHandler shape plus the server session).
+  Awaitable<Reply> Initialize(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ListTools(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> CallTool(std::shared_ptr<ServerSession> s, boost::json::value params,
+                            RequestContext& request);
+  Awaitable<Reply> ListResources(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ListResourceTemplates(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ReadResource(std::shared_ptr<ServerSession> s, boost::json::value params,
+                                RequestContext& request);
+  Awaitable<Reply> ListPrompts(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> GetPrompt(std::shared_ptr<ServerSession> s, boost::json::value params,
+                             RequestContext& request);
+  Awaitable<Reply> Complete(std::shared_ptr<ServerSession> s, boost::json::value params,
+                            RequestContext& request);
+
+  Implementation info_;
+  ServerOptions options_;
+  mutable std::mutex mutex_;  // guards everything below
+  Registry<Tool> tools_;
+  Registry<Resource> resources_;
+  Registry<TemplateEntry> templates_;
+  Registry<Prompt> prompts_;
+  std::shared_ptr<const CompletionHandler> completion_;
+  std::vector<std::weak_ptr<ServerSession>> sessions_;
+};
+
+// Matches `uri` against an RFC 6570 template of literal text, {name} (no '/') and {+name} (any
+// text) expressions; the variables on success.
+std::optional<std::map<std::string, std::string>> MatchUriTemplate(std::string_view uri_template,
+                                                                   std::string_view uri);
+
+}  // namespace bedrock::mcp
