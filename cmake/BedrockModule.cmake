@@ -2,7 +2,8 @@
 #
 # One static library per folder under src/: every *.cc in the folder (and its internal/ subfolder)
 # except *_test.cc becomes bedrock_<name>; the *_test.cc files become bedrock_<name>_test, a
-# GoogleTest binary registered with ctest. DEPS are the module's explicit, public dependencies.
+# GoogleTest binary registered with ctest and labelled <name> (`ctest -L http`; a single label,
+# since gtest_discover_tests cannot pass a list). DEPS are the module's explicit, public dependencies.
 function(bedrock_module name)
   cmake_parse_arguments(M "" "" "DEPS;PRIVATE_DEPS;TEST_DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS
@@ -26,6 +27,6 @@ function(bedrock_module name)
     target_link_libraries(bedrock_${name}_test PRIVATE bedrock_${name} ${M_TEST_DEPS}
                           GTest::gmock GTest::gtest_main)
     gtest_discover_tests(bedrock_${name}_test DISCOVERY_MODE PRE_TEST
-                         PROPERTIES TIMEOUT 120 LABELS "unit;${name}")
+                         PROPERTIES TIMEOUT 120 LABELS ${name})
   endif()
 endfunction()
