@@ -59,11 +59,13 @@ class Liveness {
 class RequestContext {
  public:
   // `liveness` may be null (a context made in a unit test): never cancelled then.
+  // `remote_address` must outlive the context (the server passes its connection's).
   explicit RequestContext(Request& request, internal::Liveness* liveness = nullptr,
-                          std::string remote_address = {}, int http_version = 11, bool tls = false)
+                          std::string_view remote_address = {}, int http_version = 11,
+                          bool tls = false)
       : request_(request),
         liveness_(liveness),
-        remote_address_(std::move(remote_address)),
+        remote_address_(remote_address),
         http_version_(http_version),
         tls_(tls) {}
 
@@ -71,7 +73,7 @@ class RequestContext {
   const Request& request() const { return request_; }
 
   // The peer as "ip:port" ("[::1]:5000" for IPv6).
-  const std::string& remote_address() const { return remote_address_; }
+  std::string_view remote_address() const { return remote_address_; }
   // 10 for HTTP/1.0, 11 for HTTP/1.1.
   int http_version() const { return http_version_; }
   bool tls() const { return tls_; }
@@ -98,7 +100,7 @@ class RequestContext {
  private:
   Request& request_;
   internal::Liveness* liveness_;
-  std::string remote_address_;
+  std::string_view remote_address_;
   int http_version_;
   bool tls_;
   std::vector<std::pair<std::string, std::string>> path_params_;

@@ -59,7 +59,7 @@ Router BasicRouter() {
              co_return Response::Text(200, std::string(ctx.PathParam("id").value_or("?")));
            })
       .Get("/whoami", [](RequestContext& ctx) -> awaitable<Response> {
-        co_return Response::Text(200, ctx.remote_address());
+        co_return Response::Text(200, std::string(ctx.remote_address()));
       });
   return router;
 }

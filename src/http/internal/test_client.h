@@ -229,11 +229,14 @@ class Gate {
       }
     }
     (void)co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    std::lock_guard lock(mutex_);
+    timer_.reset();  // a timer must not outlive the server's io_context
   }
   void Open() {
     std::lock_guard lock(mutex_);
     open_ = true;
-    if (timer_) boost::asio::post(executor_, [timer = timer_] { timer->cancel(); });
+    if (timer_) boost::asio::post(executor_, [timer = std::move(timer_)] { timer->cancel(); });
+    timer_.reset();
   }
   // Waits until a handler is waiting at the gate.
   bool WaitEntered(std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
