@@ -1,0 +1,240 @@
+// The stdio transport against a real child process (testing/mcp_test_server_main.cc), including a
+// server that crashes, hangs, prints garbage, floods stderr or never answers initialize.
+#include "mcp/stdio_transport.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
+#include <cstdlib>
+
+#include "mcp/client.h"
+#include "mcp/testing/test_util.h"
+
+namespace bedrock::mcp {
+namespace {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::Event;
+using testing::RunCoroutine;
+
+StdioServerParams TestServer(std::vector<std::string> args = {}) {
+  StdioServerParams params;
+  params.name = "test";
+  params.command = MCP_TEST_SERVER_PATH;
+  params.args = std::move(args);
+  return params;
+}
+
+StdioServerParams TestServerIn(std::string mode) {
+  std::vector<std::string> args;
+  args.push_back(std::move(mode));
+  return TestServer(std::move(args));
+}
+
+json::object Args(std::string_view text) { return json::parse(text).as_object(); }
+
+Awaitable<core::Result<std::shared_ptr<Client>>> ConnectTo(asio::any_io_executor ex,
+                                                           StdioServerParams params,
+                                                           StdioOptions stdio = {},
+                                                           ClientOptions options = {}) {
+  auto transport = SpawnStdioServer(ex, std::move(params), std::move(stdio));
+  if (!transport.ok()) co_return transport.error();
+  options.peer_name = "server 'test'";
+  co_return co_await Client::Connect(*transport, Implementation("stdio-test", "1"),
+                                     std::move(options));
+}
+
+TEST(StdioTransportTest, RoundTripWithRealChild) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectTo(ex, TestServer());
+    MCP_CO_ASSERT_OK(client);
+    EXPECT_EQ((*client)->server_info().name, "test-stdio-server");
+    auto tools = co_await (*client)->ListTools();
+    MCP_CO_ASSERT_OK(tools);
+    EXPECT_GE(tools->size(), 6u);
+    auto echoed = co_await (*client)->CallTool("echo", Args(R"({"text":"ünïcode ✓"})"));
+    MCP_CO_ASSERT_OK(echoed);
+    EXPECT_EQ(echoed->content.at(0).at("text"), "ünïcode ✓");
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, EnvironmentIsMergedOverMinimalInheritedSet) {
+  ::setenv("BEDROCK_MCP_TEST_SECRET", "leaked", 1);
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto params = TestServer();
+    params.env["GIVEN"] = "yes";
+    auto client = co_await ConnectTo(ex, std::move(params));
+    MCP_CO_ASSERT_OK(client);
+    auto given = co_await (*client)->CallTool("env", Args(R"({"name":"GIVEN"})"));
+    MCP_CO_ASSERT_OK(given);
+    EXPECT_EQ(given->content.at(0).at("text"), "yes");
+    auto secret =
+        co_await (*client)->CallTool("env", Args(R"({"name":"BEDROCK_MCP_TEST_SECRET"})"));
+    MCP_CO_ASSERT_OK(secret);
+    EXPECT_EQ(secret->content.at(0).at("text"), "<unset>");
+    auto path = co_await (*client)->CallTool("env", Args(R"({"name":"PATH"})"));
+    MCP_CO_ASSERT_OK(path);
+    EXPECT_NE(path->content.at(0).at("text"), "<unset>");
+    co_await (*client)->Close();
+  });
+  ::unsetenv("BEDROCK_MCP_TEST_SECRET");
+}
+
+TEST(StdioTransportTest, CommandNotFoundIsAClearError) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    StdioServerParams params;
+    params.name = "ghost";
+    params.command = "no-such-mcp-server-binary";
+    auto transport = SpawnStdioServer(ex, std::move(params));
+    EXPECT_FALSE(transport.ok());
+    if (!transport.ok()) {
+      EXPECT_EQ(transport.error().code(), core::ErrorCode::kNotFound);
+      EXPECT_NE(transport.error().message().find("server 'ghost'"), std::string::npos);
+    }
+    co_return;
+  });
+}
+
+TEST(StdioTransportTest, ServerCrashMidCallFailsEveryPendingCallAtOnce) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    StdioOptions stdio;
+    stdio.on_stderr_line = [](std::string_view) {};
+    auto client = co_await ConnectTo(ex, TestServer(), stdio);
+    MCP_CO_ASSERT_OK(client);
+    int failed = 0;
+    Event all_failed(ex);
+    std::vector<std::string> messages;
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(
+          ex,
+          [&]() -> Awaitable<void> {
+            auto r = co_await (*client)->CallTool("hang", {});
+            if (!r.ok()) messages.push_back(r.error().message());
+            if (++failed == 4) all_failed.Set();
+          },
+          asio::detached);
+    }
+    auto crashed = co_await (*client)->CallTool("crash", {});
+    EXPECT_FALSE(crashed.ok());
+    if (!crashed.ok()) {
+      EXPECT_EQ(crashed.error().code(), core::ErrorCode::kUnavailable);
+      EXPECT_NE(crashed.error().message().find("server 'test'"), std::string::npos);
+      EXPECT_NE(crashed.error().message().find("about to crash"), std::string::npos)
+          << crashed.error().message();
+      EXPECT_NE(crashed.error().message().find("exit status 3"), std::string::npos)
+          << crashed.error().message();
+    }
+    if (++failed == 4) all_failed.Set();
+    EXPECT_TRUE(co_await all_failed.Wait());
+    EXPECT_EQ(messages.size(), 3u);
+    for (const auto& m : messages) EXPECT_NE(m.find("server 'test'"), std::string::npos) << m;
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, HangingServerTimesOutSendsCancelAndStaysUsable) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    Event cancelled_seen(ex);
+    StdioOptions stdio;
+    stdio.on_stderr_line = [&](std::string_view line) {
+      if (line.starts_with("cancelled ")) cancelled_seen.Set();
+    };
+    auto client = co_await ConnectTo(ex, TestServer(), stdio);
+    MCP_CO_ASSERT_OK(client);
+    auto hung = co_await (*client)->CallTool("hang", {}, CallOptions(100ms));
+    EXPECT_FALSE(hung.ok());
+    if (!hung.ok()) {
+      EXPECT_EQ(hung.error().code(), core::ErrorCode::kDeadlineExceeded);
+    }
+    EXPECT_TRUE(co_await cancelled_seen.Wait());
+    auto echoed = co_await (*client)->CallTool("echo", Args(R"({"text":"alive"})"));
+    MCP_CO_ASSERT_OK(echoed);
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, GarbageOnStdoutIsSkipped) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectTo(ex, TestServer());
+    MCP_CO_ASSERT_OK(client);
+    auto result = co_await (*client)->CallTool("garbage", {});
+    MCP_CO_ASSERT_OK(result);
+    EXPECT_EQ(result->content.at(0).at("text"), "ok");
+    auto echoed = co_await (*client)->CallTool("echo", Args(R"({"text":"after"})"));
+    MCP_CO_ASSERT_OK(echoed);
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, BannerBeforeFirstMessageIsTolerated) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectTo(ex, TestServerIn("banner"));
+    MCP_CO_ASSERT_OK(client);
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, StderrFloodIsDrainedLineByLine) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    size_t lines = 0;
+    StdioOptions stdio;
+    stdio.on_stderr_line = [&](std::string_view line) {
+      if (line.size() == 200) ++lines;
+    };
+    auto client = co_await ConnectTo(ex, TestServer(), stdio);
+    MCP_CO_ASSERT_OK(client);
+    auto result = co_await (*client)->CallTool("flood", Args(R"({"lines":20000})"));
+    MCP_CO_ASSERT_OK(result);
+    EXPECT_EQ(result->content.at(0).at("text"), "flooded");
+    co_await (*client)->Close();
+    EXPECT_EQ(lines, 20000u);
+  });
+}
+
+TEST(StdioTransportTest, ServerThatNeverAnswersInitializeTimesOutAndIsReaped) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    ClientOptions options;
+    options.initialize_timeout = 200ms;
+    auto client = co_await ConnectTo(ex, TestServerIn("no-init"), {}, std::move(options));
+    EXPECT_FALSE(client.ok());
+    if (!client.ok()) {
+      EXPECT_EQ(client.error().code(), core::ErrorCode::kDeadlineExceeded);
+    }
+  });
+}
+
+TEST(StdioTransportTest, OversizeMessageFailsTheConnectionAtOnce) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    StdioOptions stdio;
+    stdio.max_line_bytes = 64 * 1024;
+    auto client = co_await ConnectTo(ex, TestServer(), stdio);
+    MCP_CO_ASSERT_OK(client);
+    auto result =
+        co_await (*client)->CallTool("big", Args(R"({"bytes":200000})"), CallOptions(20s));
+    EXPECT_FALSE(result.ok());
+    if (!result.ok()) {
+      EXPECT_NE(result.error().message().find("over the limit"), std::string::npos)
+          << result.error().message();
+    }
+    co_await (*client)->Close();
+  });
+}
+
+TEST(StdioTransportTest, CloseKillsAServerThatIgnoresEofAndSigterm) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    StdioOptions stdio;
+    stdio.shutdown_grace = 100ms;
+    auto client = co_await ConnectTo(ex, TestServerIn("stubborn"), stdio);
+    MCP_CO_ASSERT_OK(client);
+    auto start = std::chrono::steady_clock::now();
+    co_await (*client)->Close();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  });
+}
+
+}  // namespace
+}  // namespace bedrock::mcp
