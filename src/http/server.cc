@@ -230,10 +230,15 @@ asio::awaitable<void> Server::Shutdown(std::chrono::milliseconds grace) {
   if (!s.started) co_return;
   const auto deadline = Clock::now() + grace;
   if (!s.core.shutting_down.exchange(true)) {
-    asio::post(s.workers[0]->ioc, [&s] {
-      error_code ec;
-      s.acceptor->close(ec);
-    });
+    // Closed on its own thread; awaited so that connections are refused once Shutdown returns.
+    co_await asio::co_spawn(
+        s.workers[0]->ioc,
+        [&s]() -> asio::awaitable<void> {
+          error_code ec;
+          s.acceptor->close(ec);
+          co_return;
+        },
+        asio::use_awaitable);
     s.ForEachConnection([](internal::ConnectionBase* c) { c->BeginShutdown(); });
   }
   if (co_await s.WaitDrained(deadline)) co_return;
