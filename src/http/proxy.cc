@@ -160,12 +160,13 @@ ProxyConfig ProxyConfigFromEnvironment(const EnvGetter& getenv) {
                      .no_proxy = first("no_proxy", "NO_PROXY")};
 }
 
+ProxyConfig ProxyConfigFromEnvironment(const core::Env& env) {
+  return ProxyConfigFromEnvironment([&env](std::string_view name) { return env.Get(name); });
+}
+
 ProxyConfig ProxyConfigFromProcessEnvironment() {
-  return ProxyConfigFromEnvironment([](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  });
+  core::SystemEnv env;
+  return ProxyConfigFromEnvironment(env);
 }
 
 bool NoProxyMatches(std::string_view no_proxy, std::string_view host, uint16_t port) {

@@ -1,8 +1,7 @@
 // Which HTTP proxy, if any, a request should go through: the HTTPS_PROXY / HTTP_PROXY / NO_PROXY
 // conventions of curl and most HTTP tools.
 //
-//   http::ProxyConfig config = http::ProxyConfigFromEnvironment(
-//       [&](std::string_view name) { return env.Get(name); });          // core::Env or getenv
+//   http::ProxyConfig config = http::ProxyConfigFromEnvironment(env);   // a core::Env
 //   auto proxy = http::SelectProxy(config, *http::ParseHttpUrl(url));  // holds nullopt: go direct
 //
 // Thread-safety: value types and pure functions.
@@ -14,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/env.h"
 #include "core/result.h"
 #include "http/url.h"
 
@@ -29,9 +29,9 @@ struct ProxyConfig {
 // (the lower-case name wins when both are set, as in curl). `getenv` returns nullopt for unset.
 using EnvGetter = std::function<std::optional<std::string>(std::string_view name)>;
 ProxyConfig ProxyConfigFromEnvironment(const EnvGetter& getenv);
+ProxyConfig ProxyConfigFromEnvironment(const core::Env& env);
 
-// The same from the process environment (std::getenv). Call it before starting threads that might
-// call setenv().
+// The same from the process environment (a core::SystemEnv snapshot taken now).
 ProxyConfig ProxyConfigFromProcessEnvironment();
 
 // Whether `host` (a DNS name or an IP literal without brackets) and `port` are excluded from

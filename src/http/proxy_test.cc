@@ -106,6 +106,13 @@ TEST(ProxyConfigTest, LowerCaseWinsOverUpperCase) {
   EXPECT_EQ(config.http_proxy, "");
 }
 
+TEST(ProxyConfigTest, ReadsACoreEnv) {
+  core::FakeEnv env({{"https_proxy", "http://p:1"}, {"no_proxy", "*"}});
+  ProxyConfig config = ProxyConfigFromEnvironment(env);
+  EXPECT_EQ(config.https_proxy, "http://p:1");
+  EXPECT_EQ(config.no_proxy, "*");
+}
+
 TEST(SelectProxyTest, HttpsRequestUsesHttpsProxy) {
   ProxyConfig config{.http_proxy = "http://plain:3128", .https_proxy = "http://secure:3129"};
   auto proxy = SelectProxy(config, *ParseHttpUrl("https://api.example/x"));
