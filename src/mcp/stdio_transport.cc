@@ -4,6 +4,7 @@
 #include "mcp/internal/boost_process.h"
 // clang-format on
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -372,6 +373,13 @@ core::Result<std::shared_ptr<Transport>> SpawnStdioServer(asio::any_io_executor 
 core::Result<std::shared_ptr<Transport>> CreateStdioServerTransport(asio::any_io_executor executor,
                                                                     StdioOptions options) {
   options.oversize_is_fatal = false;
+  // stdout now carries the protocol: anything else written there breaks the client, so the
+  // default logger moves to stderr.
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "mcp-stdio", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  logger->set_level(previous ? previous->level() : spdlog::level::info);
+  spdlog::set_default_logger(std::move(logger));
   auto transport = std::make_shared<StdioTransport>(executor, "client", std::move(options));
   BEDROCK_TRY(transport->AttachToOwnStdio());
   transport->Start();

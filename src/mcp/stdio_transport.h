@@ -67,7 +67,8 @@ core::Result<std::shared_ptr<Transport>> SpawnStdioServer(boost::asio::any_io_ex
                                                           StdioOptions options = {});
 
 // The server side: our own stdin and stdout (duplicated, so closing the transport leaves fds 0 and
-// 1 alone). Oversize lines are answered, not fatal.
+// 1 alone). Oversize lines are answered, not fatal. Replaces spdlog's default logger with one
+// that writes to stderr, since stdout carries the protocol.
 core::Result<std::shared_ptr<Transport>> CreateStdioServerTransport(
     boost::asio::any_io_executor executor, StdioOptions options = {});
 

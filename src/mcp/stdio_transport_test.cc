@@ -236,5 +236,122 @@ TEST(StdioTransportTest, CloseKillsAServerThatIgnoresEofAndSigterm) {
   });
 }
 
+// --- Our server's stdio side fed raw bytes by a hand-driven child process. ---
+
+}  // namespace
+}  // namespace bedrock::mcp
+
+// clang-format off
+#include "mcp/internal/boost_process.h"
+// clang-format on
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+
+namespace bedrock::mcp {
+namespace {
+
+// Sends `lines` to a fresh test server (max line 4096 bytes) and returns its answers, one JSON
+// object per line, until `expected` answers arrived.
+Awaitable<std::vector<json::value>> RawExchange(asio::any_io_executor ex,
+                                                std::vector<std::string> lines, size_t expected) {
+  namespace bp = boost::process::v2;
+  asio::writable_pipe in(ex);
+  asio::readable_pipe out(ex);
+  std::vector<std::string> args;
+  args.push_back("normal");
+  args.push_back("4096");
+  bp::process child(ex, MCP_TEST_SERVER_PATH, args, bp::process_stdio{in, out, nullptr});
+  std::string wire;
+  for (const auto& line : lines) wire += line + "\n";
+  co_await asio::async_write(in, asio::buffer(wire), asio::use_awaitable);
+  std::vector<json::value> answers;
+  asio::streambuf buffer;
+  while (answers.size() < expected) {
+    auto [ec, n] =
+        co_await asio::async_read_until(out, buffer, '\n', asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+    std::string line(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + n);
+    buffer.consume(n);
+    answers.push_back(json::parse(line));
+  }
+  in.close();
+  auto [ec, status] = co_await child.async_wait(asio::as_tuple(asio::use_awaitable));
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(status, 0);
+  co_return answers;
+}
+
+int64_t ErrorCode(const json::value& answer) { return answer.at("error").at("code").as_int64(); }
+
+TEST(StdioServerBadInputTest, MalformedJsonLineIsParseErrorWithNullId) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"({"jsonrpc":"2.0","id":1,"method":)");
+    auto answers = co_await RawExchange(ex, std::move(lines), 1);
+    if (answers.size() != 1) co_return ADD_FAILURE() << "no answer";
+    EXPECT_EQ(ErrorCode(answers[0]), -32700);
+    EXPECT_TRUE(answers[0].at("id").is_null());
+  });
+}
+
+TEST(StdioServerBadInputTest, ValidJsonThatIsNotJsonRpcIsInvalidRequest) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"({"hello":"world","id":4})");
+    auto answers = co_await RawExchange(ex, std::move(lines), 1);
+    if (answers.size() != 1) co_return ADD_FAILURE() << "no answer";
+    EXPECT_EQ(ErrorCode(answers[0]), -32600);
+    EXPECT_EQ(answers[0].at("id"), 4);
+  });
+}
+
+TEST(StdioServerBadInputTest, UnknownMethodIsMethodNotFound) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"({"jsonrpc":"2.0","id":"x","method":"does/not/exist"})");
+    auto answers = co_await RawExchange(ex, std::move(lines), 1);
+    if (answers.size() != 1) co_return ADD_FAILURE() << "no answer";
+    EXPECT_EQ(ErrorCode(answers[0]), -32601);
+    EXPECT_EQ(answers[0].at("id"), "x");
+  });
+}
+
+TEST(StdioServerBadInputTest, WrongParamsAreInvalidParams) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"({"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"arguments":{}}})");
+    auto answers = co_await RawExchange(ex, std::move(lines), 1);
+    if (answers.size() != 1) co_return ADD_FAILURE() << "no answer";
+    EXPECT_EQ(ErrorCode(answers[0]), -32602);
+  });
+}
+
+TEST(StdioServerBadInputTest, OversizeLineIsRejectedAndTheNextLineStillServed) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")" +
+                    std::string(10000, 'p') + "\"}}");
+    lines.push_back(R"({"jsonrpc":"2.0","id":2,"method":"ping"})");
+    auto answers = co_await RawExchange(ex, std::move(lines), 2);
+    if (answers.size() != 2) co_return ADD_FAILURE() << "expected two answers";
+    EXPECT_EQ(ErrorCode(answers[0]), -32600);
+    EXPECT_EQ(answers[1].at("id"), 2);
+    EXPECT_TRUE(answers[1].as_object().contains("result"));
+  });
+}
+
+TEST(StdioServerBadInputTest, BatchIsRejectedBeforeNegotiating2025_03_26) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    std::vector<std::string> lines;
+    lines.push_back(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])");
+    auto answers = co_await RawExchange(ex, std::move(lines), 1);
+    if (answers.size() != 1) co_return ADD_FAILURE() << "no answer";
+    EXPECT_EQ(ErrorCode(answers[0]), -32600);
+  });
+}
+
 }  // namespace
 }  // namespace bedrock::mcp
