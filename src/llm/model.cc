@@ -144,6 +144,15 @@ core::Status StreamAssembler::Add(const StreamEvent& event) {
       return core::Error::UpstreamFailure("delta of the wrong kind for content block {}",
                                           delta->index);
     }
+    // A redacted reasoning block carries only its bytes; mixing it with readable reasoning could
+    // not be sent back faithfully.
+    bool redacted = delta->kind == D::kReasoningRedacted;
+    bool readable = delta->kind == D::kReasoningText || delta->kind == D::kReasoningSignature;
+    if ((redacted && (!block->text.empty() || !block->signature.empty())) ||
+        (readable && !block->redacted.empty())) {
+      return core::Error::UpstreamFailure("reasoning block {} mixes redacted and readable content",
+                                          delta->index);
+    }
     switch (delta->kind) {
       case D::kText:
       case D::kToolUseInput:

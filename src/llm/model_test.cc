@@ -90,6 +90,12 @@ TEST(StreamAssemblerTest, ReasoningTextAndSignatureFormOneBlock) {
   EXPECT_EQ(reasoning.signature, "EqQB");
 }
 
+TEST(StreamAssemblerTest, RedactedReasoningMixedWithTextFails) {
+  StreamAssembler assembler;
+  ASSERT_TRUE(assembler.Add(MakeDelta(0, Delta::Kind::kReasoningText, "visible")).ok());
+  EXPECT_FALSE(assembler.Add(MakeDelta(0, Delta::Kind::kReasoningRedacted, "\x01")).ok());
+}
+
 TEST(StreamAssemblerTest, EmptyToolInputBecomesEmptyObject) {
   StreamAssembler assembler;
   ASSERT_TRUE(assembler.Add(ToolStart(0, "t1", "now")).ok());
