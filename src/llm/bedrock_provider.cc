@@ -70,10 +70,14 @@ class BedrockStream final : public ChatStream {
         if (auto finished = decoder_.Finish(); !finished.ok()) {
           Fail(core::Error(finished.error().code(), "stream ended inside an event-stream frame: " +
                                                         finished.error().message()));
+        } else if (!message_stopped_) {
+          // Whole frames but no messageStop: the response was cut short between frames.
+          Fail(core::Error::UpstreamFailure("ConverseStream ended before messageStop"));
         }
         continue;
       }
       auto fed = decoder_.Feed(**piece, [this](StreamEvent&& event) {
+        if (std::holds_alternative<MessageStopEvent>(event)) message_stopped_ = true;
         pending_.push_back(std::move(event));
         return core::OkStatus();
       });
@@ -98,6 +102,7 @@ class BedrockStream final : public ChatStream {
   std::deque<StreamEvent> pending_;
   std::optional<core::Error> error_;
   bool ended_ = false;
+  bool message_stopped_ = false;
 };
 
 }  // namespace

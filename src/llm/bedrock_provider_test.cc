@@ -531,6 +531,24 @@ TEST_F(BedrockProviderTest, TruncatedFrameEndsTheStreamWithDataLoss) {
   EXPECT_EQ(fake.calls(), 1);
 }
 
+TEST_F(BedrockProviderTest, StreamCutBetweenFramesBeforeMessageStopIsAnError) {
+  FakeBedrock fake([](const Seen&, int) {
+    std::vector<StreamEvent> first = ToolStreamEvents();
+    first.resize(4);
+    return StreamOf(Frames(first));
+  });
+  auto provider = MakeProvider(Options(fake));
+  auto drained = Run([&]() -> awaitable<Drained> {
+    auto stream = co_await provider->ConverseStream(Request());
+    if (!stream.ok()) co_return Drained{{}, stream.error()};
+    co_return co_await Drain(**stream);
+  }());
+  ASSERT_FALSE(drained.status.ok());
+  EXPECT_EQ(drained.events.size(), 4u);
+  EXPECT_EQ(drained.status.error().code(), core::ErrorCode::kUpstreamFailure);
+  EXPECT_NE(drained.status.error().message().find("before messageStop"), std::string::npos);
+}
+
 TEST_F(BedrockProviderTest, CorruptFrameEndsTheStreamWithDataLoss) {
   FakeBedrock fake([](const Seen&, int) {
     std::string bytes = Frames(ToolStreamEvents());
