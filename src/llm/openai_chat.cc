@@ -536,4 +536,347 @@ core::Status StreamMapper::OnEnd(std::vector<StreamEvent>& out) {
   return core::OkStatus();
 }
 
+// --- Server side ---
+
+namespace {
+
+core::Error Invalid(std::string message) {
+  return core::Error(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+// "data:image/png;base64,AAAA" -> ("image/png", bytes).
+core::Result<std::pair<std::string, std::string>> ParseDataUrl(std::string_view url,
+                                                               std::string_view path) {
+  if (!url.starts_with("data:")) return Invalid(fmt::format("{} must be a data: URL", path));
+  url.remove_prefix(5);
+  auto comma = url.find(',');
+  if (comma == std::string_view::npos)
+    return Invalid(fmt::format("{} is a malformed data: URL", path));
+  std::string_view meta = url.substr(0, comma);
+  if (!meta.ends_with(";base64")) return Invalid(fmt::format("{} must be base64 encoded", path));
+  meta.remove_suffix(7);
+  auto bytes = internal::Base64Decode(url.substr(comma + 1));
+  if (!bytes) return Invalid(fmt::format("{} is not valid base64", path));
+  return std::pair{std::string(meta), std::move(*bytes)};
+}
+
+std::string FormatFromMime(std::string_view mime) {
+  auto slash = mime.find('/');
+  std::string_view sub = slash == std::string_view::npos ? mime : mime.substr(slash + 1);
+  if (sub == "jpg") return "jpeg";
+  if (sub == "plain") return "txt";
+  if (sub == "markdown") return "md";
+  if (sub == "msword") return "doc";
+  if (sub == "vnd.ms-excel") return "xls";
+  if (sub.find("wordprocessingml") != std::string_view::npos) return "docx";
+  if (sub.find("spreadsheetml") != std::string_view::npos) return "xlsx";
+  return std::string(sub);
+}
+
+core::Result<std::vector<ContentBlock>> ParseUserContent(const json::value& content,
+                                                         const std::string& path) {
+  std::vector<ContentBlock> blocks;
+  if (content.is_string()) {
+    blocks.emplace_back(TextBlock{std::string(content.as_string())});
+    return blocks;
+  }
+  if (content.is_null()) return blocks;
+  if (!content.is_array()) return Invalid(path + " must be a string or an array of parts");
+  const auto& parts = content.as_array();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string part_path = fmt::format("{}[{}]", path, i);
+    if (!parts[i].is_object()) return Invalid(part_path + " must be an object");
+    const json::object& part = parts[i].as_object();
+    std::string_view type = StringOr(part, "type", "");
+    if (type == "text") {
+      blocks.emplace_back(TextBlock{std::string(StringOr(part, "text", ""))});
+    } else if (type == "image_url") {
+      const json::value* image = part.if_contains("image_url");
+      std::string_view url;
+      if (image != nullptr && image->is_object()) url = StringOr(image->as_object(), "url", "");
+      if (image != nullptr && image->is_string()) url = image->as_string();
+      auto [mime, bytes] = BEDROCK_TRY(ParseDataUrl(url, part_path + ".image_url.url"));
+      blocks.emplace_back(ImageBlock{FormatFromMime(mime), std::move(bytes)});
+    } else if (type == "file") {
+      const json::value* file = part.if_contains("file");
+      if (file == nullptr || !file->is_object())
+        return Invalid(part_path + ".file must be an object");
+      std::string_view data = StringOr(file->as_object(), "file_data", "");
+      auto [mime, bytes] = BEDROCK_TRY(ParseDataUrl(data, part_path + ".file.file_data"));
+      blocks.emplace_back(DocumentBlock{
+          FormatFromMime(mime), std::string(StringOr(file->as_object(), "filename", "file")),
+          std::move(bytes)});
+    } else {
+      return Invalid(fmt::format("{}.type '{}' is not supported", part_path, type));
+    }
+  }
+  return blocks;
+}
+
+std::string TextOf(const json::value& content) { return ContentText(&content); }
+
+}  // namespace
+
+core::Result<DecodedRequest> DecodeRequest(std::string_view body) {
+  boost::system::error_code ec;
+  json::value root = json::parse(body, ec);
+  if (ec) return Invalid(fmt::format("request body is not valid JSON: {}", ec.message()));
+  if (!root.is_object()) return Invalid("request body must be a JSON object");
+  const json::object& o = root.as_object();
+  DecodedRequest out;
+  ChatRequest& request = out.request;
+  request.model_id = std::string(StringOr(o, "model", ""));
+  const json::value* messages = o.if_contains("messages");
+  if (messages == nullptr || !messages->is_array()) return Invalid("messages must be an array");
+  auto push = [&](Role role, std::vector<ContentBlock> blocks) {
+    if (blocks.empty()) return;
+    if (!request.messages.empty() && request.messages.back().role == role) {
+      auto& content = request.messages.back().content;
+      for (auto& b : blocks) content.push_back(std::move(b));
+    } else {
+      request.messages.push_back(Message{role, std::move(blocks)});
+    }
+  };
+  const auto& list = messages->as_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string path = fmt::format("messages[{}]", i);
+    if (!list[i].is_object()) return Invalid(path + " must be an object");
+    const json::object& m = list[i].as_object();
+    std::string_view role = StringOr(m, "role", "");
+    const json::value* content = m.if_contains("content");
+    static const json::value kNull;
+    const json::value& c = content != nullptr ? *content : kNull;
+    if (role == "system" || role == "developer") {
+      if (std::string text = TextOf(c); !text.empty()) request.system.emplace_back(TextBlock{text});
+    } else if (role == "user") {
+      push(Role::kUser, BEDROCK_TRY(ParseUserContent(c, path + ".content")));
+    } else if (role == "assistant") {
+      std::vector<ContentBlock> blocks;
+      if (auto reasoning = StringOr(m, "reasoning_content", ""); !reasoning.empty()) {
+        blocks.emplace_back(ReasoningBlock{std::string(reasoning), "", ""});
+      }
+      if (std::string text = TextOf(c); !text.empty()) blocks.emplace_back(TextBlock{text});
+      if (const auto* calls = m.if_contains("tool_calls"); calls != nullptr && calls->is_array()) {
+        for (size_t k = 0; k < calls->as_array().size(); ++k) {
+          const json::value& call = calls->as_array()[k];
+          std::string call_path = fmt::format("{}.tool_calls[{}]", path, k);
+          const json::value* function =
+              call.is_object() ? call.as_object().if_contains("function") : nullptr;
+          if (function == nullptr || !function->is_object()) {
+            return Invalid(call_path + ".function must be an object");
+          }
+          ToolUseBlock use;
+          use.id = std::string(StringOr(call.as_object(), "id", ""));
+          use.name = std::string(StringOr(function->as_object(), "name", ""));
+          if (use.name.empty()) return Invalid(call_path + ".function.name is required");
+          auto input = ParseArguments(StringOr(function->as_object(), "arguments", ""), use.name);
+          if (!input.ok()) return Invalid(call_path + ".function.arguments is not valid JSON");
+          use.input = std::move(*input);
+          blocks.emplace_back(std::move(use));
+        }
+      }
+      push(Role::kAssistant, std::move(blocks));
+    } else if (role == "tool") {
+      ToolResultBlock result;
+      result.tool_use_id = std::string(StringOr(m, "tool_call_id", ""));
+      if (result.tool_use_id.empty()) return Invalid(path + ".tool_call_id is required");
+      result.content.emplace_back(TextBlock{TextOf(c)});
+      std::vector<ContentBlock> blocks;
+      blocks.emplace_back(std::move(result));
+      push(Role::kUser, std::move(blocks));
+    } else {
+      return Invalid(fmt::format("{}.role '{}' is not supported", path, role));
+    }
+  }
+  if (const auto* tools = o.if_contains("tools"); tools != nullptr && tools->is_array()) {
+    for (size_t i = 0; i < tools->as_array().size(); ++i) {
+      const json::value& tool = tools->as_array()[i];
+      const json::value* function =
+          tool.is_object() ? tool.as_object().if_contains("function") : nullptr;
+      if (function == nullptr || !function->is_object()) {
+        return Invalid(fmt::format("tools[{}].function must be an object", i));
+      }
+      const json::object& f = function->as_object();
+      ToolSpec spec;
+      spec.name = std::string(StringOr(f, "name", ""));
+      if (spec.name.empty()) return Invalid(fmt::format("tools[{}].function.name is required", i));
+      spec.description = std::string(StringOr(f, "description", ""));
+      if (const auto* p = f.if_contains("parameters"); p != nullptr) spec.input_schema = *p;
+      request.tools.push_back(std::move(spec));
+    }
+  }
+  if (const auto* choice = o.if_contains("tool_choice"); choice != nullptr && !choice->is_null()) {
+    ToolChoice tc;
+    if (choice->is_string()) {
+      std::string_view c = choice->as_string();
+      if (c == "auto")
+        tc.kind = ToolChoice::Kind::kAuto;
+      else if (c == "none")
+        tc.kind = ToolChoice::Kind::kNone;
+      else if (c == "required")
+        tc.kind = ToolChoice::Kind::kAny;
+      else
+        return Invalid(fmt::format("tool_choice '{}' is not supported", c));
+    } else if (choice->is_object()) {
+      const json::value* f = choice->as_object().if_contains("function");
+      std::string_view name =
+          f != nullptr && f->is_object() ? StringOr(f->as_object(), "name", "") : "";
+      if (name.empty()) return Invalid("tool_choice.function.name is required");
+      tc.kind = ToolChoice::Kind::kTool;
+      tc.name = std::string(name);
+    } else {
+      return Invalid("tool_choice must be a string or an object");
+    }
+    request.tool_choice = std::move(tc);
+  }
+  auto number = [&](std::string_view key) -> std::optional<double> {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return v->to_number<double>();
+  };
+  if (auto v = number("max_completion_tokens"))
+    request.inference.max_tokens = static_cast<int>(*v);
+  else if (auto w = number("max_tokens"))
+    request.inference.max_tokens = static_cast<int>(*w);
+  request.inference.temperature = number("temperature");
+  request.inference.top_p = number("top_p");
+  if (const auto* stop = o.if_contains("stop"); stop != nullptr) {
+    if (stop->is_string()) {
+      request.inference.stop_sequences.push_back(std::string(stop->as_string()));
+    } else if (stop->is_array()) {
+      for (const auto& s : stop->as_array()) {
+        if (!s.is_string()) return Invalid("stop must be a string or an array of strings");
+        request.inference.stop_sequences.push_back(std::string(s.as_string()));
+      }
+    }
+  }
+  if (const auto* stream = o.if_contains("stream"); stream != nullptr && stream->is_bool()) {
+    out.stream = stream->as_bool();
+  }
+  if (const auto* options = o.if_contains("stream_options");
+      options != nullptr && options->is_object()) {
+    const json::value* include = options->as_object().if_contains("include_usage");
+    out.include_usage = include != nullptr && include->is_bool() && include->as_bool();
+  }
+  return out;
+}
+
+namespace {
+json::object UsageObject(const Usage& usage) {
+  json::object out{{"prompt_tokens", usage.input_tokens},
+                   {"completion_tokens", usage.output_tokens},
+                   {"total_tokens", usage.total_tokens}};
+  if (usage.cache_read_input_tokens) {
+    out["prompt_tokens_details"] = json::object{{"cached_tokens", *usage.cache_read_input_tokens}};
+  }
+  return out;
+}
+}  // namespace
+
+std::string EncodeResponse(const ChatResponse& response, std::string_view id,
+                           std::string_view model, int64_t created) {
+  std::string text, reasoning;
+  json::array tool_calls;
+  for (const auto& block : response.message.content) {
+    if (const auto* t = std::get_if<TextBlock>(&block)) {
+      text += t->text;
+    } else if (const auto* r = std::get_if<ReasoningBlock>(&block)) {
+      reasoning += r->text;
+    } else if (const auto* use = std::get_if<ToolUseBlock>(&block)) {
+      tool_calls.push_back(json::object{
+          {"id", use->id},
+          {"type", "function"},
+          {"function",
+           json::object{{"name", use->name},
+                        {"arguments", use->input.is_null() ? std::string("{}")
+                                                           : json::serialize(use->input)}}}});
+    }
+  }
+  json::object message{{"role", "assistant"}};
+  message["content"] =
+      text.empty() && !tool_calls.empty() ? json::value(nullptr) : json::value(text);
+  if (!reasoning.empty()) message["reasoning_content"] = reasoning;
+  if (!tool_calls.empty()) message["tool_calls"] = std::move(tool_calls);
+  json::object body{{"id", id},
+                    {"object", "chat.completion"},
+                    {"created", created},
+                    {"model", model},
+                    {"choices", json::array{json::object{
+                                    {"index", 0},
+                                    {"message", std::move(message)},
+                                    {"logprobs", nullptr},
+                                    {"finish_reason", FinishReasonFor(response.stop_reason)}}}},
+                    {"usage", UsageObject(response.usage)}};
+  return json::serialize(body);
+}
+
+std::string StreamChunkEncoder::Chunk(json::value delta, std::string_view finish_reason) const {
+  json::object choice{{"index", 0}, {"delta", std::move(delta)}, {"logprobs", nullptr}};
+  choice["finish_reason"] =
+      finish_reason.empty() ? json::value(nullptr) : json::value(finish_reason);
+  json::object chunk{{"id", id_},
+                     {"object", "chat.completion.chunk"},
+                     {"created", created_},
+                     {"model", model_},
+                     {"choices", json::array{std::move(choice)}}};
+  return json::serialize(chunk);
+}
+
+std::vector<std::string> StreamChunkEncoder::Encode(const StreamEvent& event) {
+  std::vector<std::string> out;
+  if (std::holds_alternative<MessageStartEvent>(event)) {
+    out.push_back(Chunk(json::object{{"role", "assistant"}, {"content", ""}}, ""));
+  } else if (const auto* start = std::get_if<ContentBlockStartEvent>(&event)) {
+    if (start->tool_use) {
+      int call = static_cast<int>(tool_calls_.size());
+      tool_calls_[start->index] = call;
+      out.push_back(Chunk(
+          json::object{{"tool_calls", json::array{json::object{
+                                          {"index", call},
+                                          {"id", start->tool_use->id},
+                                          {"type", "function"},
+                                          {"function", json::object{{"name", start->tool_use->name},
+                                                                    {"arguments", ""}}}}}}},
+          ""));
+    }
+  } else if (const auto* delta = std::get_if<ContentBlockDeltaEvent>(&event)) {
+    using K = ContentBlockDeltaEvent::Kind;
+    switch (delta->kind) {
+      case K::kText:
+        out.push_back(Chunk(json::object{{"content", delta->text}}, ""));
+        break;
+      case K::kReasoningText:
+        out.push_back(Chunk(json::object{{"reasoning_content", delta->text}}, ""));
+        break;
+      case K::kToolUseInput: {
+        auto it = tool_calls_.find(delta->index);
+        if (it == tool_calls_.end()) break;  // input for a block that never started: dropped
+        out.push_back(
+            Chunk(json::object{{"tool_calls",
+                                json::array{json::object{
+                                    {"index", it->second},
+                                    {"function", json::object{{"arguments", delta->text}}}}}}},
+                  ""));
+        break;
+      }
+      case K::kReasoningSignature:
+      case K::kReasoningRedacted:
+        break;  // no OpenAI equivalent
+    }
+  } else if (const auto* stop = std::get_if<MessageStopEvent>(&event)) {
+    out.push_back(Chunk(json::object{}, FinishReasonFor(stop->stop_reason)));
+  } else if (const auto* metadata = std::get_if<MetadataEvent>(&event)) {
+    if (include_usage_) {
+      json::object chunk{{"id", id_},
+                         {"object", "chat.completion.chunk"},
+                         {"created", created_},
+                         {"model", model_},
+                         {"choices", json::array{}},
+                         {"usage", UsageObject(metadata->usage)}};
+      out.push_back(json::serialize(chunk));
+    }
+  }
+  return out;
+}
+
 }  // namespace bedrock::llm::openai_chat

@@ -82,4 +82,46 @@ class StreamMapper {
   int64_t latency_ms_ = 0;
 };
 
+// --- The server side (the local emulator's /v1/chat/completions) ---
+
+struct DecodedRequest {
+  ChatRequest request;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+};
+
+// Parses a chat-completions request body into the neutral model: system/developer messages become
+// system blocks, tool messages tool-result blocks, consecutive messages of one role are merged
+// (Bedrock needs alternating roles), images must be data: URLs. kInvalidArgument with the member
+// named for anything malformed.
+core::Result<DecodedRequest> DecodeRequest(std::string_view body);
+
+// A chat.completion body for a response.
+std::string EncodeResponse(const ChatResponse& response, std::string_view id,
+                           std::string_view model, int64_t created);
+
+// Turns neutral stream events into chat.completion.chunk payloads (for `data:` lines; the caller
+// sends the final "[DONE]"). Tool-use blocks become tool_calls numbered 0, 1, ... in order of
+// their start; metadata becomes a usage chunk only when include_usage is set.
+class StreamChunkEncoder {
+ public:
+  StreamChunkEncoder(std::string id, std::string model, int64_t created, bool include_usage)
+      : id_(std::move(id)),
+        model_(std::move(model)),
+        created_(created),
+        include_usage_(include_usage) {}
+
+  // Zero or more chunk payloads for one event.
+  std::vector<std::string> Encode(const StreamEvent& event);
+
+ private:
+  std::string Chunk(boost::json::value delta, std::string_view finish_reason) const;
+
+  std::string id_;
+  std::string model_;
+  int64_t created_;
+  bool include_usage_;
+  std::map<int, int> tool_calls_;  // block index -> tool call index
+};
+
 }  // namespace bedrock::llm::openai_chat

@@ -252,5 +252,84 @@ TEST(OpenAiStreamTest, ToolCallWithoutNameFails) {
   EXPECT_FALSE(status.ok());
 }
 
+// --- Server side (emulator) ---
+
+TEST(OpenAiServerTest, RequestRoundTripsThroughTheServerDecoder) {
+  ChatRequest request;
+  request.model_id = "m";
+  request.system.emplace_back(TextBlock{"sys"});
+  request.messages.push_back(
+      Message{Role::kUser, {TextBlock{"look"}, ImageBlock{"png", "\x01\x02"}}});
+  request.messages.push_back(Message{
+      Role::kAssistant, {TextBlock{"ok"}, ToolUseBlock{"c1", "f", json::parse(R"({"a":1})")}}});
+  request.messages.push_back(
+      Message{Role::kUser,
+              {ToolResultBlock{"c1", {TextBlock{"done"}}, ToolResultStatus::kUnspecified},
+               TextBlock{"thanks"}}});
+  request.tools.push_back({"f", "does f", json::parse(R"({"type":"object"})")});
+  request.tool_choice = ToolChoice{ToolChoice::Kind::kTool, "f"};
+  request.inference.max_tokens = 9;
+  request.inference.temperature = 0.25;
+  request.inference.stop_sequences = {"x"};
+  auto body = EncodeRequest(request, /*stream=*/true);
+  ASSERT_TRUE(body.ok());
+  auto decoded = DecodeRequest(*body);
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_TRUE(decoded->stream);
+  EXPECT_TRUE(decoded->include_usage);
+  EXPECT_EQ(decoded->request, request);
+}
+
+TEST(OpenAiServerTest, RemoteImageUrlIsRejected) {
+  auto decoded = DecodeRequest(R"({"model":"m","messages":[{"role":"user","content":[
+    {"type":"image_url","image_url":{"url":"https://example.com/cat.png"}}]}]})");
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code(), core::ErrorCode::kInvalidArgument);
+  EXPECT_NE(decoded.error().message().find("messages[0].content[0]"), std::string::npos);
+}
+
+TEST(OpenAiServerTest, MissingMessagesIsInvalid) {
+  EXPECT_EQ(DecodeRequest(R"({"model":"m"})").error().code(), core::ErrorCode::kInvalidArgument);
+}
+
+TEST(OpenAiServerTest, UnknownRoleIsInvalid) {
+  EXPECT_FALSE(DecodeRequest(R"({"messages":[{"role":"narrator","content":"x"}]})").ok());
+}
+
+TEST(OpenAiServerTest, ResponseRoundTrips) {
+  ChatResponse response;
+  response.message.content = {ReasoningBlock{"think", "", ""}, TextBlock{"hello"},
+                              ToolUseBlock{"c", "f", json::parse(R"({"x":true})")}};
+  response.SetStopReason(StopReason::kToolUse);
+  response.usage = {1, 2, 3, std::nullopt, std::nullopt};
+  auto decoded = DecodeResponse(EncodeResponse(response, "id1", "m", 1700000000));
+  ASSERT_TRUE(decoded.ok()) << decoded.error();
+  EXPECT_EQ(*decoded, response);
+}
+
+TEST(OpenAiServerTest, StreamChunksMapBackToTheSameEvents) {
+  std::vector<StreamEvent> events = {
+      MessageStartEvent{},
+      Delta{0, Delta::Kind::kReasoningText, "hmm"},
+      ContentBlockStopEvent{0},
+      Delta{1, Delta::Kind::kText, "Hello"},
+      ContentBlockStopEvent{1},
+      ContentBlockStartEvent{2, ContentBlockStartEvent::ToolUseStart{"c1", "f"}},
+      Delta{2, Delta::Kind::kToolUseInput, "{\"a\":"},
+      Delta{2, Delta::Kind::kToolUseInput, "1}"},
+      ContentBlockStopEvent{2},
+      MessageStopEvent{StopReason::kToolUse, "tool_use", {}},
+      MetadataEvent{Usage{4, 5, 9, std::nullopt, std::nullopt}, Metrics{0}},
+  };
+  StreamChunkEncoder encoder("id", "m", 1, /*include_usage=*/true);
+  StreamMapper mapper;
+  std::vector<StreamEvent> mapped;
+  for (const auto& event : events) {
+    for (const auto& chunk : encoder.Encode(event)) ASSERT_TRUE(mapper.OnData(chunk, mapped).ok());
+  }
+  ASSERT_TRUE(mapper.OnData("[DONE]", mapped).ok());
+  EXPECT_EQ(mapped, events);
+}
+
 }  // namespace
 }  // namespace bedrock::llm::openai_chat
