@@ -67,7 +67,8 @@ class ChatProvider {
       ChatRequest request) = 0;
 };
 
-// Reads a stream to its end and returns the assembled response.
+// Reads a stream to its end and returns the assembled response. `stream` must outlive the
+// awaitable (it is taken by reference).
 boost::asio::awaitable<core::Result<ChatResponse>> CollectStream(ChatStream& stream);
 
 // `error` with the provider named as its source: "model provider <name>: <message>".
