@@ -123,14 +123,19 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
     BEDROCK_LOG_ERROR("http", "server error", {{"detail", message}});
   };
   const bool tls = !options.tls_cert_file.empty();
+  // Signals are caught from before the "listening" line: a supervisor (or test) that sends
+  // SIGTERM as soon as it sees it must get a graceful shutdown, not the default action.
+  http::ShutdownSignals signals;
   http::Server server(std::move(options), MakeRouter(std::chrono::steady_clock::now()));
   if (auto started = server.Start(); !started.ok()) {
     BEDROCK_LOG_ERROR(kComponent, "cannot start the HTTP server", {{"error", started.error()}});
     return 1;
   }
   BEDROCK_LOG_INFO(kComponent, "listening", {{"url", UrlFor(server, tls)}});
-  int signal = http::ServeUntilSignal(server, config->shutdown_grace);
-  BEDROCK_LOG_INFO(kComponent, "stopped", {{"signal", signal}});
+  int signal = signals.Wait();
+  BEDROCK_LOG_INFO(kComponent, "shutting down", {{"signal", signal}});
+  server.Stop(config->shutdown_grace);
+  BEDROCK_LOG_INFO(kComponent, "stopped");
   return 0;
 }
 
