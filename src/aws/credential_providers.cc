@@ -579,17 +579,18 @@ asio::awaitable<core::Result<Credentials>> CachingCredentialsProvider::Get() {
         asio::detached);
   }
   asio::any_io_executor my_executor = co_await asio::this_coro::executor;
-  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
-      [self, flight, my_executor](auto handler) {
-        std::unique_lock lock(self->mutex_);
-        if (flight->result) {
-          lock.unlock();
-          Resume(my_executor, std::move(handler));
-          return;
-        }
-        flight->waiters.emplace_back(my_executor, std::move(handler));
-      },
-      asio::use_awaitable);
+  // Named, not a temporary inside the co_await: g++ 12 destroys such temporaries twice, which
+  // would drop the captured shared_ptrs one time too many.
+  auto wait = [self, flight, my_executor](auto handler) {
+    std::unique_lock lock(self->mutex_);
+    if (flight->result) {
+      lock.unlock();
+      Resume(my_executor, std::move(handler));
+      return;
+    }
+    flight->waiters.emplace_back(my_executor, std::move(handler));
+  };
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(wait, asio::use_awaitable);
   std::lock_guard lock(mutex_);
   co_return *flight->result;
 }
@@ -599,7 +600,8 @@ CredentialsFunction CachingCredentialsProvider::AsFunction() {
   struct Call {
     static asio::awaitable<core::Result<Credentials>> Run(
         std::shared_ptr<CachingCredentialsProvider> provider) {
-      co_return co_await provider->Get();
+      core::Result<Credentials> result = co_await provider->Get();
+      co_return result;
     }
   };
   return [self = shared_from_this()]() { return Call::Run(self); };

@@ -34,7 +34,7 @@ asio::awaitable<core::Status> ReadAll(asio::posix::stream_descriptor& fd, std::s
         co_await fd.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
     out.append(buffer, n);
     if (out.size() > max) {
-      ::kill(pid, SIGKILL);
+      ::kill(-pid, SIGKILL);
       co_return core::Error::PayloadTooLarge("command output is over {} bytes", max);
     }
     if (ec == asio::error::eof) co_return core::OkStatus();
@@ -62,7 +62,7 @@ asio::awaitable<int> Reap(pid_t pid, asio::steady_timer::time_point deadline) {
     auto result = co_await (
         waiter.async_wait(asio::posix::stream_descriptor::wait_read, asio::use_awaitable) ||
         timer.async_wait(asio::use_awaitable));
-    if (result.index() == 1) ::kill(pid, SIGKILL);
+    if (result.index() == 1) ::kill(-pid, SIGKILL);
   }
 #endif
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -93,10 +93,16 @@ asio::awaitable<core::Result<CommandOutput>> RunShellCommand(std::string command
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
   const char* argv[] = {"/bin/sh", "-c", command.c_str(), nullptr};
+  // The child leads its own process group so that a kill reaches whatever the shell started.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attributes, 0);
   pid_t pid = 0;
-  int spawn_error =
-      ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, const_cast<char* const*>(argv), environ);
+  int spawn_error = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes,
+                                  const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   asio::posix::stream_descriptor out_fd(executor, out_pipe[0]);
@@ -124,7 +130,7 @@ asio::awaitable<core::Result<CommandOutput>> RunShellCommand(std::string command
   out_fd.close();
   err_fd.close();
   if (failure) {
-    ::kill(pid, SIGKILL);
+    ::kill(-pid, SIGKILL);
     (void)co_await Reap(pid, deadline);
     co_return *failure;
   }
