@@ -77,9 +77,11 @@ struct ServerOptions {
   std::string tls_key_file;
 
   // Called after each response on the connection's thread; must be cheap and thread-safe.
+  // Unset: a debug-level "request" record through core/log.h (method, target, status, bytes,
+  // duration_us, remote).
   std::function<void(const AccessLogEntry&)> access_log;
   // Called with a one-line message for server-side failures (a handler threw, accept failed,
-  // a stream producer failed); thread-safe. Unset: written to stderr.
+  // a stream producer failed); thread-safe. Unset: an error-level record through core/log.h.
   std::function<void(std::string_view)> error_log;
 };
 

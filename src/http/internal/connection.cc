@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "core/log.h"
 #include "http/internal/request_reader.h"
 #include "http/internal/wire.h"
 
@@ -69,7 +70,7 @@ void ServerCore::LogError(std::string_view message) const {
   if (options.error_log) {
     options.error_log(message);
   } else {
-    fmt::print(stderr, "http server: {}\n", message);
+    core::Log(core::LogLevel::kError, "http", message);
   }
 }
 
@@ -289,16 +290,27 @@ class Connection final : public ConnectionBase,
   }
 
   void LogAccess(int status) {
-    if (!options_.access_log) return;
+    if (!options_.access_log && !core::LogEnabled(core::LogLevel::kDebug)) return;
     const Request& request = request_ ? *request_ : reader_.request();
+    auto duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+    if (!options_.access_log) {
+      core::Log(core::LogLevel::kDebug, "http", "request",
+                {{"method", request.method},
+                 {"target", request.target},
+                 {"status", status},
+                 {"bytes", body_bytes_},
+                 {"duration_us", static_cast<int64_t>(duration.count())},
+                 {"remote", std::string_view(remote_)}});
+      return;
+    }
     AccessLogEntry entry;
     entry.remote_address = remote_;
     entry.method = request.method;
     entry.target = request.target;
     entry.status = status;
     entry.bytes_sent = body_bytes_;
-    entry.duration =
-        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - request_start_);
+    entry.duration = duration;
     options_.access_log(entry);
   }
 

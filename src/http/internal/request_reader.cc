@@ -55,16 +55,19 @@ class RequestReader::Parser final : public beast_http::basic_parser<true> {
 
 namespace {
 
-// Whether the request line at the start of `bytes` ends in a syntactically valid "HTTP/d.d", so
-// that a version Beast refuses is an unsupported version (505) rather than garbage (400).
-bool WellFormedVersion(std::string_view bytes) {
-  std::string_view line = bytes.substr(0, bytes.find("\r\n"));
-  size_t space = line.rfind(' ');
+// Whether a version Beast refused is a well-formed "HTTP/d.d" other than 1.0 and 1.1 (505)
+// rather than garbage (400). Looks only at the eight bytes of the version, which Beast has
+// whenever it reports bad_version, so the answer does not depend on how the input was split.
+bool UnsupportedVersion(std::string_view bytes) {
+  // request-line = method SP request-target SP HTTP-version: the version follows the 2nd space.
+  size_t space = bytes.find(' ');
   if (space == std::string_view::npos) return false;
-  std::string_view version = line.substr(space + 1);
+  space = bytes.find(' ', space + 1);
+  if (space == std::string_view::npos) return false;
+  std::string_view version = bytes.substr(space + 1, 8);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   return version.size() == 8 && version.substr(0, 5) == "HTTP/" && digit(version[5]) &&
-         version[6] == '.' && digit(version[7]);
+         version[6] == '.' && digit(version[7]) && version != "HTTP/1.0" && version != "HTTP/1.1";
 }
 
 }  // namespace
@@ -83,7 +86,10 @@ void RequestReader::Reset() {
   parser_->header_limit(
       static_cast<std::uint32_t>(std::min<size_t>(limits_.max_header_bytes, UINT32_MAX)));
   parser_->body_limit(limits_.max_body_bytes);
-  parser_->eager(true);
+  // Not eager until the header is done, so put() stops right after the header and Feed can add up
+  // the header's exact size: Beast's own header_limit is not applied to a header that arrives
+  // whole, so Feed checks the limit itself.
+  parser_->eager(false);
   request_.method.clear();
   request_.target.clear();
   request_.headers = Headers();
@@ -91,6 +97,7 @@ void RequestReader::Reset() {
   version_ = 11;
   started_ = false;
   header_checked_ = false;
+  header_bytes_ = 0;
   expect_continue_ = false;
   error_.reset();
 }
@@ -134,12 +141,25 @@ void RequestReader::CheckHeader() {
 size_t RequestReader::Feed(std::string_view bytes) {
   size_t used = 0;
   while (!error_ && !parser_->is_done() && used < bytes.size()) {
+    // Beast asserts (in builds with assertions) that a chunked body's last chunk is presented
+    // again with at least 5 bytes ("0\r\n\r\n"). A complete chunked message always leaves that
+    // many unconsumed, so holding back fewer only waits for bytes that must come anyway.
+    if (parser_->is_header_done() && parser_->chunked() && bytes.size() - used < 5) break;
     started_ = true;
     error_code ec;
     size_t n =
         parser_->put(boost::asio::const_buffer(bytes.data() + used, bytes.size() - used), ec);
     used += n;
-    if (parser_->is_header_done() && !header_checked_) CheckHeader();
+    if (!header_checked_) header_bytes_ += n;  // not eager yet: n is all header
+    if (parser_->is_header_done() && !header_checked_) {
+      header_checked_ = true;
+      parser_->eager(true);
+      if (!ec && header_bytes_ > limits_.max_header_bytes) {
+        ec = beast_http::error::header_limit;
+      } else {
+        CheckHeader();
+      }
+    }
     if (ec == beast_http::error::need_more) break;
     if (ec == beast_http::error::header_limit) {
       // 431 has no code of its own: kPayloadTooLarge's meaning with the status HTTP prescribes.
@@ -148,7 +168,7 @@ size_t RequestReader::Feed(std::string_view bytes) {
     } else if (ec == beast_http::error::body_limit) {
       Fail(413, core::Error::PayloadTooLarge("the request body exceeds {} bytes",
                                              limits_.max_body_bytes));
-    } else if (ec == beast_http::error::bad_version && WellFormedVersion(bytes.substr(used))) {
+    } else if (ec == beast_http::error::bad_version && UnsupportedVersion(bytes.substr(used))) {
       // 505 has no code in the taxonomy; kUnimplemented with the status HTTP prescribes.
       Fail(505, core::Error::Unimplemented("only HTTP/1.0 and HTTP/1.1 are supported"));
     } else if (ec) {

@@ -76,6 +76,7 @@ class RequestReader {
   int version_ = 11;
   bool started_ = false;
   bool header_checked_ = false;
+  size_t header_bytes_ = 0;
   bool expect_continue_ = false;
   std::optional<RequestError> error_;
 };
