@@ -12,6 +12,7 @@
 
 #include "aws/credential_chain.h"
 #include "aws/errors.h"
+#include "aws/retry.h"
 #include "aws/sigv4.h"
 #include "http/url.h"
 #include "llm/bedrock_converse.h"
@@ -116,7 +117,7 @@ core::Result<BedrockOptions> BedrockOptionsFromEnv(const core::Env& env) {
   if (auto region = aws::ResolveRegion(env, nullptr, "")) options.region = *region;
   if (auto endpoint = aws::EndpointUrlFromEnv(env, "bedrock-runtime")) options.endpoint = *endpoint;
   if (auto token = aws::BedrockBearerToken(env)) options.bearer_token = *token;
-  options.retry = BEDROCK_TRY(internal::RetryOptionsFromEnv(env, options.retry));
+  options.retry = BEDROCK_TRY(aws::RetryConfigFromEnv(env, nullptr, "", options.retry));
   return options;
 }
 
@@ -126,10 +127,10 @@ struct BedrockProvider::Impl {
   std::string endpoint;     // scheme://authority[/prefix], no trailing '/'
   std::string host_header;  // as sent and signed
   std::string path_prefix;  // the endpoint's path, "" or "/prefix"
-  internal::RetryPolicy retry;
+  aws::RetryStrategy retry;
 
   Impl(http::Client c, BedrockOptions o)
-      : client(std::move(c)), options(std::move(o)), retry(options.retry) {}
+      : client(std::move(c)), options(std::move(o)), retry(options.retry, options.retry_random) {}
 
   // One attempt's request, signed (or with the bearer token).
   awaitable<core::Result<http::ClientRequest>> BuildRequest(const std::string& path,
@@ -137,7 +138,8 @@ struct BedrockProvider::Impl {
                                                             const std::string& invocation_id,
                                                             int attempt, bool stream) {
     std::string wire_path = path_prefix + path;
-    std::string attempt_header = fmt::format("attempt={}; max={}", attempt, retry.max_attempts());
+    std::string attempt_header =
+        fmt::format("attempt={}; max={}", attempt, retry.config().max_attempts);
     http::ClientRequest request;
     request.method = "POST";
     request.url = endpoint + path;
@@ -179,18 +181,19 @@ struct BedrockProvider::Impl {
     if (!body.ok()) co_return ProviderError(kProvider, body.error());
     std::string path = BedrockModelPath(chat.model_id, "converse");
     std::string invocation_id = NewInvocationId();
-    internal::RetryKind last_kind = internal::RetryKind::kNone;
-    for (int attempt = 1;; ++attempt) {
+    aws::RetryStrategy::CallState state;
+    while (true) {
+      const int attempt = state.attempt;
       auto request = co_await BuildRequest(path, *body, invocation_id, attempt, false);
       if (!request.ok()) co_return ProviderError(kProvider, request.error());
       auto response = co_await client.Send(std::move(*request));
       core::Error failure(core::ErrorCode::kUnknown, "");
-      internal::RetryKind kind = internal::RetryKind::kNone;
+      aws::RetryErrorKind kind = aws::RetryErrorKind::kNone;
       if (!response.ok()) {
         failure = response.error();
-        kind = internal::ClassifyTransportError(failure);
+        kind = aws::ClassifyError(failure);
       } else if (response->status / 100 == 2) {
-        retry.OnSuccess(attempt, last_kind);
+        retry.OnSuccess(state);
         auto decoded = bedrock_converse::DecodeConverseResponse(response->body);
         if (!decoded.ok()) co_return ProviderError(kProvider, decoded.error());
         co_return std::move(*decoded);
@@ -198,11 +201,10 @@ struct BedrockProvider::Impl {
         aws::AwsError error =
             aws::ParseRestJson1Error(response->status, response->headers, response->body);
         failure = error.ToError();
-        kind = internal::ClassifyAwsError(error);
+        kind = aws::ClassifyAwsError(error);
       }
-      auto delay = retry.ShouldRetry(kind, attempt);
+      auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      last_kind = kind;
       BEDROCK_CO_TRY(co_await Backoff(*delay));
     }
   }
@@ -212,18 +214,19 @@ struct BedrockProvider::Impl {
     if (!body.ok()) co_return ProviderError(kProvider, body.error());
     std::string path = BedrockModelPath(chat.model_id, "converse-stream");
     std::string invocation_id = NewInvocationId();
-    internal::RetryKind last_kind = internal::RetryKind::kNone;
-    for (int attempt = 1;; ++attempt) {
+    aws::RetryStrategy::CallState state;
+    while (true) {
+      const int attempt = state.attempt;
       auto request = co_await BuildRequest(path, *body, invocation_id, attempt, true);
       if (!request.ok()) co_return ProviderError(kProvider, request.error());
       auto response = co_await client.Open(std::move(*request));
       core::Error failure(core::ErrorCode::kUnknown, "");
-      internal::RetryKind kind = internal::RetryKind::kNone;
+      aws::RetryErrorKind kind = aws::RetryErrorKind::kNone;
       if (!response.ok()) {
         failure = response.error();
-        kind = internal::ClassifyTransportError(failure);
+        kind = aws::ClassifyError(failure);
       } else if (response->status() / 100 == 2) {
-        retry.OnSuccess(attempt, last_kind);
+        retry.OnSuccess(state);
         co_return std::unique_ptr<ChatStream>(
             std::make_unique<BedrockStream>(std::move(*response)));
       } else {
@@ -231,11 +234,10 @@ struct BedrockProvider::Impl {
         aws::AwsError error = aws::ParseRestJson1Error(
             response->status(), response->headers(), error_body.ok() ? *error_body : std::string());
         failure = error.ToError();
-        kind = internal::ClassifyAwsError(error);
+        kind = aws::ClassifyAwsError(error);
       }
-      auto delay = retry.ShouldRetry(kind, attempt);
+      auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      last_kind = kind;
       BEDROCK_CO_TRY(co_await Backoff(*delay));
     }
   }

@@ -31,11 +31,11 @@
 #include <string_view>
 
 #include "aws/credentials.h"
+#include "aws/retry.h"
 #include "core/clock.h"
 #include "core/env.h"
 #include "core/result.h"
 #include "http/client.h"
-#include "llm/internal/retry.h"
 #include "llm/provider.h"
 
 namespace bedrock::llm {
@@ -48,8 +48,9 @@ struct BedrockOptions {
   std::string endpoint;  // empty: https://bedrock-runtime.{region}.amazonaws.com
   // A Bedrock API key: sent as "Authorization: Bearer <key>" instead of a SigV4 signature.
   std::string bearer_token;
-  CredentialsProvider credentials;  // required unless bearer_token is set
-  internal::RetryOptions retry;
+  CredentialsProvider credentials;                // required unless bearer_token is set
+  aws::RetryConfig retry;                         // AWS standard-mode retries (aws/retry.h)
+  aws::RetryStrategy::RandomSource retry_random;  // jitter source; null: a PRNG
   // Per attempt: Converse's whole exchange; ConverseStream until the response head.
   std::chrono::milliseconds request_timeout{120'000};
   // ConverseStream: the longest silence between two pieces of the body.

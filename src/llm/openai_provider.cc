@@ -9,6 +9,7 @@
 #include <deque>
 #include <utility>
 
+#include "aws/retry.h"
 #include "http/url.h"
 #include "llm/openai_chat.h"
 
@@ -95,10 +96,10 @@ struct OpenAiProvider::Impl {
   http::Client client;
   OpenAiOptions options;
   std::string url;  // the chat completions URL
-  internal::RetryPolicy retry;
+  aws::RetryStrategy retry;
 
   Impl(http::Client c, OpenAiOptions o)
-      : client(std::move(c)), options(std::move(o)), retry(options.retry) {}
+      : client(std::move(c)), options(std::move(o)), retry(options.retry, options.retry_random) {}
 
   http::ClientRequest BuildRequest(const std::string& body, bool stream) const {
     http::ClientRequest request;
@@ -125,27 +126,27 @@ struct OpenAiProvider::Impl {
     auto body = openai_chat::EncodeRequest(chat, /*stream=*/false);
     if (!body.ok()) co_return ProviderError(options.name, body.error());
     auto start = options.clock->SteadyNow();
-    internal::RetryKind last_kind = internal::RetryKind::kNone;
-    for (int attempt = 1;; ++attempt) {
+    aws::RetryStrategy::CallState state;
+    while (true) {
+      const int attempt = state.attempt;
       auto response = co_await client.Send(BuildRequest(*body, false));
       core::Error failure(core::ErrorCode::kUnknown, "");
-      internal::RetryKind kind = internal::RetryKind::kNone;
+      aws::RetryErrorKind kind = aws::RetryErrorKind::kNone;
       if (!response.ok()) {
         failure = response.error();
-        kind = internal::ClassifyTransportError(failure);
+        kind = aws::ClassifyError(failure);
       } else if (response->status / 100 == 2) {
-        retry.OnSuccess(attempt, last_kind);
+        retry.OnSuccess(state);
         auto decoded = openai_chat::DecodeResponse(response->body);
         if (!decoded.ok()) co_return ProviderError(options.name, decoded.error());
         decoded->metrics.latency_ms = MillisSince(*options.clock, start);
         co_return std::move(*decoded);
       } else {
         failure = openai_chat::DecodeError(response->status, response->body);
-        kind = internal::ClassifyHttpStatus(response->status);
+        kind = aws::ClassifyHttpStatus(response->status);
       }
-      auto delay = retry.ShouldRetry(kind, attempt);
+      auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      last_kind = kind;
       BEDROCK_CO_TRY(co_await Backoff(*delay));
     }
   }
@@ -154,27 +155,27 @@ struct OpenAiProvider::Impl {
     auto body = openai_chat::EncodeRequest(chat, /*stream=*/true);
     if (!body.ok()) co_return ProviderError(options.name, body.error());
     auto start = options.clock->SteadyNow();
-    internal::RetryKind last_kind = internal::RetryKind::kNone;
-    for (int attempt = 1;; ++attempt) {
+    aws::RetryStrategy::CallState state;
+    while (true) {
+      const int attempt = state.attempt;
       auto response = co_await client.Open(BuildRequest(*body, true));
       core::Error failure(core::ErrorCode::kUnknown, "");
-      internal::RetryKind kind = internal::RetryKind::kNone;
+      aws::RetryErrorKind kind = aws::RetryErrorKind::kNone;
       if (!response.ok()) {
         failure = response.error();
-        kind = internal::ClassifyTransportError(failure);
+        kind = aws::ClassifyError(failure);
       } else if (response->status() / 100 == 2) {
-        retry.OnSuccess(attempt, last_kind);
+        retry.OnSuccess(state);
         co_return std::unique_ptr<ChatStream>(std::make_unique<OpenAiStream>(
             std::move(*response), options.name, *options.clock, start));
       } else {
         auto error_body = co_await response->ReadAll(kMaxErrorBody);
         failure = openai_chat::DecodeError(response->status(),
                                            error_body.ok() ? *error_body : std::string());
-        kind = internal::ClassifyHttpStatus(response->status());
+        kind = aws::ClassifyHttpStatus(response->status());
       }
-      auto delay = retry.ShouldRetry(kind, attempt);
+      auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      last_kind = kind;
       BEDROCK_CO_TRY(co_await Backoff(*delay));
     }
   }

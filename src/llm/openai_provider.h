@@ -19,10 +19,10 @@
 #include <string>
 #include <string_view>
 
+#include "aws/retry.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "http/client.h"
-#include "llm/internal/retry.h"
 #include "llm/provider.h"
 
 namespace bedrock::llm {
@@ -33,7 +33,8 @@ struct OpenAiOptions {
   std::string base_url;
   std::string api_key;          // sent as "Authorization: Bearer <key>" when non-empty
   std::string name = "openai";  // the provider's name in errors
-  internal::RetryOptions retry;
+  aws::RetryConfig retry;       // AWS standard-mode retries (aws/retry.h)
+  aws::RetryStrategy::RandomSource retry_random;  // jitter source; null: a PRNG
   std::chrono::milliseconds request_timeout{120'000};
   std::chrono::milliseconds stream_idle_timeout{120'000};
   const core::Clock* clock = &core::SystemClock::Instance();  // latency; must outlive us
