@@ -78,6 +78,7 @@ class Endpoint {
 
   std::string url() const { return fmt::format("http://127.0.0.1:{}/mcp", http_->port()); }
   uint16_t port() const { return http_->port(); }
+  Server& server() { return server_; }
   StreamableHttpServer& endpoint() { return *endpoint_; }
 
   std::atomic<bool> slow_started{false};
@@ -674,6 +675,129 @@ TEST(ResolveSseEndpointTest, RelativeAbsolutePathAndCrossOrigin) {
   ASSERT_TRUE(c.ok());
   EXPECT_FALSE(ResolveSseEndpoint("http://h:8/a/sse", "http://evil:8/x").ok());
   EXPECT_FALSE(ResolveSseEndpoint("http://h:8/a/sse", "//evil/x").ok());
+}
+
+}  // namespace
+}  // namespace bedrock::mcp
+
+namespace bedrock::mcp {
+namespace {
+
+// A hand-written server that answers initialize as JSON, then answers tools/call with an SSE
+// stream that ends after a priming event (id + retry) and delivers the result only on a GET
+// carrying Last-Event-ID, as servers that poll do.
+class ResumingServer {
+ public:
+  ResumingServer() {
+    http::Router router;
+    router.Post("/mcp", [this](http::RequestContext& ctx) -> Awaitable<http::Response> {
+      auto parsed = json::parse(ctx.request().body).as_object();
+      if (!parsed.contains("id")) {
+        http::Response accepted;
+        accepted.status = 202;
+        co_return accepted;
+      }
+      json::value id = parsed.at("id");
+      std::string method(parsed.at("method").as_string());
+      if (method == "initialize") {
+        json::object result =
+            json::parse(
+                R"({"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"resuming","version":"1"}})")
+                .as_object();
+        json::object body{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+        auto response = http::Response::Json(200, json::serialize(body));
+        response.headers.Set(std::string(header::kSessionId), "s1");
+        co_return response;
+      }
+      call_id_ = json::serialize(id);
+      co_return http::EventStreamResponse([](http::StreamWriter& out) -> Awaitable<core::Status> {
+        http::SseEvent priming;
+        priming.id = "p-1";
+        priming.retry_ms = 20;
+        priming.data = "";
+        co_return co_await out.Write(http::FormatSseEvent(priming));
+      });
+    });
+    router.Get("/mcp", [this](http::RequestContext& ctx) -> Awaitable<http::Response> {
+      auto last = ctx.request().headers.Get(header::kLastEventId);
+      if (!last) {
+        http::Response not_allowed = http::Response::Text(405, "no GET stream");
+        co_return not_allowed;
+      }
+      resumed_with_ = std::string(*last);
+      std::string data = R"({"jsonrpc":"2.0","id":)" + call_id_ +
+                         R"(,"result":{"content":[{"type":"text","text":"resumed"}]}})";
+      co_return http::EventStreamResponse(
+          [data](http::StreamWriter& out) -> Awaitable<core::Status> {
+            http::SseEvent event;
+            event.id = "p-2";
+            event.event = "message";
+            event.data = data;
+            co_return co_await out.SendEvent(event);
+          });
+    });
+    http::ServerOptions options;
+    options.threads = 1;
+    server_ = std::make_unique<http::Server>(options, std::move(router));
+    EXPECT_TRUE(server_->Start().ok());
+  }
+  ~ResumingServer() { server_->Stop(std::chrono::milliseconds(1000)); }
+
+  std::string url() const { return fmt::format("http://127.0.0.1:{}/mcp", server_->port()); }
+  // Written on the server's only thread before the GET's response; read after the call returns.
+  std::string resumed_with_;
+
+ private:
+  std::string call_id_;
+  std::unique_ptr<http::Server> server_;
+};
+
+TEST(StreamableHttpClientTest, DroppedStreamIsResumedWithLastEventId) {
+  ResumingServer server;
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectClient(ex, server.url());
+    MCP_CO_ASSERT_OK(client);
+    auto result = co_await (*client)->CallTool("anything", {});
+    MCP_CO_ASSERT_OK(result);
+    EXPECT_EQ(result->content.at(0).at("text"), "resumed");
+    EXPECT_EQ(server.resumed_with_, "p-1");
+    co_await (*client)->Close();
+  });
+}
+
+}  // namespace
+}  // namespace bedrock::mcp
+
+namespace bedrock::mcp {
+namespace {
+
+TEST(StreamableHttpTest, ServerInitiatedNotificationArrivesOnTheGetStream) {
+  Endpoint endpoint;
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    bool changed = false;
+    ClientOptions options;
+    options.on_tools_list_changed = [&] { changed = true; };
+    auto client = co_await ConnectClient(ex, endpoint.url(), std::move(options));
+    MCP_CO_ASSERT_OK(client);
+    // The GET stream opens in the background after initialization: keep changing the tool list
+    // until a list_changed comes through it.
+    int added = 0;
+    bool arrived = co_await WaitFor([&] {
+      if (!changed) {
+        Tool extra;
+        extra.name = "extra" + std::to_string(added++);
+        extra.description = "added while connected";
+        extra.handler = [](json::object,
+                           ServerContext&) -> Awaitable<core::Result<CallToolResult>> {
+          co_return CallToolResult::Text("x");
+        };
+        endpoint.server().AddTool(std::move(extra));
+      }
+      return changed;
+    });
+    EXPECT_TRUE(arrived);
+    co_await (*client)->Close();
+  });
 }
 
 }  // namespace
