@@ -64,6 +64,35 @@ TEST(RequestReaderTest, HeaderOverLimitIs431) {
   EXPECT_EQ(reader.error()->status, 431);
 }
 
+TEST(RequestReaderTest, HeaderJustOverLimitIs431EvenWhenItArrivesWhole) {
+  std::string target = "/" + std::string(486, 'a');
+  std::string wire = "GET " + target + " HTTP/1.1\r\nHost: a\r\n\r\n";  // 513 bytes
+  ASSERT_GT(wire.size(), 512u);
+  RequestReader whole(SmallLimits());
+  whole.Feed(wire);
+  ASSERT_TRUE(whole.error());
+  EXPECT_EQ(whole.error()->status, 431);
+  RequestReader split(SmallLimits());
+  FeedInSteps(split, wire, 100);
+  ASSERT_TRUE(split.error());
+  EXPECT_EQ(split.error()->status, 431);
+}
+
+TEST(RequestReaderTest, LastChunkSplitBeforeItsFinalCrLfCompletes) {
+  std::string wire =
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+  for (size_t cut = 1; cut < wire.size(); ++cut) {
+    RequestReader r(SmallLimits());
+    std::string pending = wire.substr(0, cut);
+    pending.erase(0, r.Feed(pending));
+    pending += wire.substr(cut);
+    pending.erase(0, r.Feed(pending));
+    ASSERT_TRUE(r.done()) << "cut " << cut;
+    EXPECT_EQ(r.request().body, "ok");
+    EXPECT_TRUE(pending.empty());
+  }
+}
+
 TEST(RequestReaderTest, ContentLengthOverLimitIs413AtTheHeader) {
   RequestReader reader(SmallLimits());
   reader.Feed("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 65\r\n\r\n");
