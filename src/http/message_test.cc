@@ -43,8 +43,7 @@ TEST(ResponseTest, FromErrorMapsStatusAndWritesJsonBody) {
   Response r = Response::FromError(core::Error::PayloadTooLarge("body over {} bytes", 1024));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.headers.Get("Content-Type"), "application/json");
-  EXPECT_EQ(r.body,
-            R"({"error":{"code":"payload_too_large","message":"body over 1024 bytes"}})");
+  EXPECT_EQ(r.body, R"({"error":{"code":"payload_too_large","message":"body over 1024 bytes"}})");
 }
 
 }  // namespace
