@@ -63,22 +63,38 @@ int HttpStatusFor(ErrorCode code) { return RowFor(code).http_status; }
 
 ErrorCode ErrorCodeFromHttpStatus(int status) {
   switch (status) {
-    case 400: return ErrorCode::kInvalidArgument;
-    case 401: return ErrorCode::kUnauthenticated;
-    case 403: return ErrorCode::kPermissionDenied;
-    case 404: return ErrorCode::kNotFound;
-    case 408: return ErrorCode::kDeadlineExceeded;
-    case 409: return ErrorCode::kAborted;
-    case 412: return ErrorCode::kFailedPrecondition;
-    case 413: return ErrorCode::kPayloadTooLarge;
-    case 424: return ErrorCode::kUpstreamFailure;
-    case 429: return ErrorCode::kResourceExhausted;
-    case 499: return ErrorCode::kCancelled;
-    case 501: return ErrorCode::kUnimplemented;
-    case 502: return ErrorCode::kUnavailable;
-    case 503: return ErrorCode::kUnavailable;
-    case 504: return ErrorCode::kDeadlineExceeded;
-    default: break;
+    case 400:
+      return ErrorCode::kInvalidArgument;
+    case 401:
+      return ErrorCode::kUnauthenticated;
+    case 403:
+      return ErrorCode::kPermissionDenied;
+    case 404:
+      return ErrorCode::kNotFound;
+    case 408:
+      return ErrorCode::kDeadlineExceeded;
+    case 409:
+      return ErrorCode::kAborted;
+    case 412:
+      return ErrorCode::kFailedPrecondition;
+    case 413:
+      return ErrorCode::kPayloadTooLarge;
+    case 424:
+      return ErrorCode::kUpstreamFailure;
+    case 429:
+      return ErrorCode::kResourceExhausted;
+    case 499:
+      return ErrorCode::kCancelled;
+    case 501:
+      return ErrorCode::kUnimplemented;
+    case 502:
+      return ErrorCode::kUnavailable;
+    case 503:
+      return ErrorCode::kUnavailable;
+    case 504:
+      return ErrorCode::kDeadlineExceeded;
+    default:
+      break;
   }
   if (status >= 500) return ErrorCode::kUpstreamFailure;
   if (status >= 400) return ErrorCode::kInvalidArgument;
@@ -93,13 +109,20 @@ ErrorCode ErrorCodeFromJsonRpc(int json_rpc_code) {
     case -32600:  // invalid request
     case -32602:  // invalid params
       return ErrorCode::kInvalidArgument;
-    case -32601: return ErrorCode::kUnimplemented;
-    case -32603: return ErrorCode::kInternal;
-    case -32800: return ErrorCode::kCancelled;
-    case -32002: return ErrorCode::kNotFound;
-    case -32001: return ErrorCode::kDeadlineExceeded;
-    case -32000: return ErrorCode::kUnavailable;
-    default: return ErrorCode::kUnknown;
+    case -32601:
+      return ErrorCode::kUnimplemented;
+    case -32603:
+      return ErrorCode::kInternal;
+    case -32800:
+      return ErrorCode::kCancelled;
+    case -32002:
+      return ErrorCode::kNotFound;
+    case -32001:
+      return ErrorCode::kDeadlineExceeded;
+    case -32000:
+      return ErrorCode::kUnavailable;
+    default:
+      return ErrorCode::kUnknown;
   }
 }
 

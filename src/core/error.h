@@ -60,9 +60,9 @@ class Error {
   bool operator==(const Error&) const = default;
 
   // Factories with fmt-style formatting, one per code that callers create often.
-#define BEDROCK_ERROR_FACTORY(Name, Code)                                    \
-  template <typename... Args>                                               \
-  static Error Name(fmt::format_string<Args...> format, Args&&... args) {   \
+#define BEDROCK_ERROR_FACTORY(Name, Code)                                            \
+  template <typename... Args>                                                        \
+  static Error Name(fmt::format_string<Args...> format, Args&&... args) {            \
     return Error(ErrorCode::Code, fmt::format(format, std::forward<Args>(args)...)); \
   }
   BEDROCK_ERROR_FACTORY(Cancelled, kCancelled)
@@ -96,11 +96,12 @@ std::ostream& operator<<(std::ostream& out, const Error& error);
 // HTTP status a server answers with for an error of this code (400, 404, 413, 429, 502, 504...).
 int HttpStatusFor(ErrorCode code);
 
-// The code for an HTTP status received from a peer (429 -> kResourceExhausted, 503 -> kUnavailable).
+// The code for an HTTP status received from a peer (429 -> kResourceExhausted, 503 ->
+// kUnavailable).
 ErrorCode ErrorCodeFromHttpStatus(int status);
 
-// JSON-RPC 2.0 error code for an error of this code (-32602 invalid params, -32601 method not found,
-// -32603 internal error, -32001 request timeout...).
+// JSON-RPC 2.0 error code for an error of this code (-32602 invalid params, -32601 method not
+// found, -32603 internal error, -32001 request timeout...).
 int JsonRpcCodeFor(ErrorCode code);
 
 // The code for a JSON-RPC error code received from a peer.

@@ -1,9 +1,8 @@
 #include "http/message.h"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
-#include <algorithm>
 
 namespace bedrock::http {
 

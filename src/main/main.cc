@@ -1,7 +1,7 @@
 // bedrock-mcp: one binary, one subcommand per role. This file only wires layers together.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -27,7 +27,8 @@ int NotYetAvailable(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"bedrock-mcp: connect models on Amazon Bedrock and OpenAI-compatible APIs to MCP tools"};
+  CLI::App app{
+      "bedrock-mcp: connect models on Amazon Bedrock and OpenAI-compatible APIs to MCP tools"};
   app.set_version_flag("--version", std::string("bedrock-mcp ") + BEDROCK_VERSION);
   app.require_subcommand(1);
   app.fallthrough();  // --log-level and --log-format are accepted after any subcommand
@@ -39,7 +40,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
 
   app::ServeFlags serve_flags;
-  auto* serve = app.add_subcommand("serve", "Run the chat gateway (OpenAI-compatible API and web UI)");
+  auto* serve =
+      app.add_subcommand("serve", "Run the chat gateway (OpenAI-compatible API and web UI)");
   serve->add_option("--config", serve_flags.config_path, "Configuration file")
       ->capture_default_str();
   serve->add_option("--listen", serve_flags.listen,

@@ -2,7 +2,6 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <filesystem>
 
@@ -102,11 +101,12 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   if (auto source = FindAwsCredentialSource(env)) {
     BEDROCK_LOG_INFO(kComponent, "AWS credentials configured", {{"source", *source}});
   } else {
-    BEDROCK_LOG_WARN(kComponent,
-                     "no AWS credentials found (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, "
-                     "AWS_BEARER_TOKEN_BEDROCK...): Bedrock calls will fail until you configure "
-                     "some, or point AWS_ENDPOINT_URL_BEDROCK_RUNTIME at the local emulator "
-                     "(`bedrock-mcp emulator`)");
+    BEDROCK_LOG_WARN(
+        kComponent,
+        "no AWS credentials found (AWS_ACCESS_KEY_ID, AWS_PROFILE, ~/.aws/credentials, "
+        "AWS_BEARER_TOKEN_BEDROCK...): Bedrock calls will fail until you configure "
+        "some, or point AWS_ENDPOINT_URL_BEDROCK_RUNTIME at the local emulator "
+        "(`bedrock-mcp emulator`)");
   }
 
   http::ServerOptions options = config->server;

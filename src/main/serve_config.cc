@@ -8,11 +8,10 @@ namespace {
 using core::ConfigNode;
 
 core::Status ReadServerSection(const ConfigNode& server, ServeConfig& config) {
-  BEDROCK_TRY(server.RejectUnknownKeys({"listen", "threads", "tls_cert_file", "tls_key_file",
-                                        "max_header_bytes", "max_body_bytes", "max_connections",
-                                        "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
-                                        "write_timeout_ms", "sse_heartbeat_ms",
-                                        "shutdown_grace_ms"}));
+  BEDROCK_TRY(server.RejectUnknownKeys(
+      {"listen", "threads", "tls_cert_file", "tls_key_file", "max_header_bytes", "max_body_bytes",
+       "max_connections", "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms",
+       "write_timeout_ms", "sse_heartbeat_ms", "shutdown_grace_ms"}));
   http::ServerOptions& options = config.server;
   if (auto listen = BEDROCK_TRY(server.OptionalString("listen"))) {
     auto parsed = ParseHostPort(*listen);

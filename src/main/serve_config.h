@@ -1,7 +1,8 @@
 // The `serve` subcommand's configuration: conf/config.json read into typed settings.
 //
 //   core::SystemEnv env;
-//   auto config = app::LoadServeConfig("conf/config.json", env);  // errors name file:line:col + key
+//   auto config = app::LoadServeConfig("conf/config.json", env);  // errors name file:line:col +
+//   key
 //
 // Thread-safety: plain values.
 #pragma once

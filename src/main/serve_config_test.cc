@@ -89,8 +89,8 @@ TEST(ParseHostPortTest, AcceptsIpv4Ipv6AndNamesRejectsTheRest) {
   EXPECT_EQ(ParseHostPort("127.0.0.1:0")->port, 0);
   EXPECT_EQ(ParseHostPort("localhost:7002")->host, "localhost");
   EXPECT_EQ(ParseHostPort("[::1]:80")->host, "::1");
-  for (std::string_view bad : {"", "7002", ":80", "host:", "host:99999", "host:8x", "::1:80",
-                               "[::1]80", "[::1]:"}) {
+  for (std::string_view bad :
+       {"", "7002", ":80", "host:", "host:99999", "host:8x", "::1:80", "[::1]80", "[::1]:"}) {
     EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
   }
 }

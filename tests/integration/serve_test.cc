@@ -31,7 +31,8 @@ std::map<std::string, std::string> CleanEnv() { return {{"HOME", "/nonexistent-b
 
 // Sends raw bytes to 127.0.0.1:port and returns everything the server sends before closing
 // (or before `deadline`).
-std::string RawExchange(int port, const std::string& bytes, std::chrono::milliseconds deadline = 10s) {
+std::string RawExchange(int port, const std::string& bytes,
+                        std::chrono::milliseconds deadline = 10s) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -65,7 +66,8 @@ std::string RawExchange(int port, const std::string& bytes, std::chrono::millise
 }
 
 std::string Get(int port, const std::string& target) {
-  return RawExchange(port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  return RawExchange(port,
+                     "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
 }
 
 std::string BodyOf(const std::string& response) {
@@ -229,10 +231,10 @@ TEST_F(ServeConfigErrorTest, PortInUseFailsWithClearError) {
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   std::string listen_arg = "127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-  CompletedRun run = RunBinary({"serve", "--config",
-                                std::string(BEDROCK_SOURCE_DIR) + "/conf/config.json", "--listen",
-                                listen_arg},
-                               CleanEnv());
+  CompletedRun run =
+      RunBinary({"serve", "--config", std::string(BEDROCK_SOURCE_DIR) + "/conf/config.json",
+                 "--listen", listen_arg},
+                CleanEnv());
   close(fd);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.stderr_text, HasSubstr("cannot start"));
