@@ -84,11 +84,17 @@ NormalisedTail NormaliseTail(std::string_view key) {
   return tail;
 }
 
+// A suffix match, like IsSecretKey's: "X-Upstream-Authorization" is header-like too. Matching the
+// whole key only would make redaction depend on where the key happens to start, and redacting
+// already-redacted text could then find a longer value (the fuzzer's idempotence check).
 bool IsHeaderLikeKey(std::string_view key) {
-  NormalisedTail tail = NormaliseTail(key);
-  if (tail.truncated) return false;
+  NormalisedTail tail = NormaliseTail(key);  // `normalised` views into it
+  std::string_view normalised = tail.view();
   for (auto name : kHeaderLike) {
-    if (tail.view() == name) return true;
+    if (normalised.size() >= name.size() &&
+        normalised.substr(normalised.size() - name.size()) == name) {
+      return true;
+    }
   }
   return false;
 }

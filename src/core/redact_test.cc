@@ -86,6 +86,22 @@ TEST(RedactTextTest, AuthorizationHeaderValueRedactedToEndOfLine) {
             "proxy-authorization: [REDACTED]");
 }
 
+TEST(RedactTextTest, PrefixedAuthorizationHeaderRedactedToEndOfLine) {
+  EXPECT_EQ(RedactText("X-Upstream-Authorization: Bearer a b[c]\nHost: x"),
+            "X-Upstream-Authorization: [REDACTED]\nHost: x");
+}
+
+TEST(RedactTextTest, RedactingTwiceChangesNothingForKeysWithRedactedParts) {
+  // Found by fuzz_core_redact: the key's own AWS key id is redacted first, and the second pass
+  // must not then read a longer value after the (now shorter) key.
+  std::string text =
+      "x_AKIAIOSFODNN7EXAMPLE_Authorization: \xff\xff tokens_secret[\xff\xff"
+      "a";
+  std::string once = RedactText(text);
+  EXPECT_EQ(RedactText(once), once);
+  EXPECT_EQ(once.find("tokens_secret"), std::string::npos);
+}
+
 TEST(RedactTextTest, SigV4AuthorizationHeaderRedactedWhole) {
   std::string header =
       "authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/"
