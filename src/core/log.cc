@@ -56,6 +56,29 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 // --- Escapers: each appends one piece of already-redacted text. ---
 
+// The two-character escapes the JSON and text formats share; false (nothing appended) otherwise.
+bool AppendCommonEscape(Buffer& out, unsigned char c) {
+  switch (c) {
+    case '"':
+      Append(out, "\\\"");
+      return true;
+    case '\\':
+      Append(out, "\\\\");
+      return true;
+    case '\n':
+      Append(out, "\\n");
+      return true;
+    case '\r':
+      Append(out, "\\r");
+      return true;
+    case '\t':
+      Append(out, "\\t");
+      return true;
+    default:
+      return false;
+  }
+}
+
 // JSON string contents: quotes, backslashes and controls escaped; invalid UTF-8 becomes U+FFFD so
 // every line stays valid JSON whatever bytes were logged.
 void AppendJsonEscaped(Buffer& out, std::string_view s) {
@@ -72,22 +95,11 @@ void AppendJsonEscaped(Buffer& out, std::string_view s) {
       Append(out, s.substr(run, i - run));
       continue;
     }
+    if (AppendCommonEscape(out, c)) {
+      ++i;
+      continue;
+    }
     switch (c) {
-      case '"':
-        Append(out, "\\\"");
-        break;
-      case '\\':
-        Append(out, "\\\\");
-        break;
-      case '\n':
-        Append(out, "\\n");
-        break;
-      case '\r':
-        Append(out, "\\r");
-        break;
-      case '\t':
-        Append(out, "\\t");
-        break;
       case '\b':
         Append(out, "\\b");
         break;
@@ -118,25 +130,7 @@ void AppendTextEscaped(Buffer& out, std::string_view s, bool quoted) {
       out.push_back(ch);
       continue;
     }
-    switch (c) {
-      case '"':
-        Append(out, "\\\"");
-        break;
-      case '\\':
-        Append(out, "\\\\");
-        break;
-      case '\n':
-        Append(out, "\\n");
-        break;
-      case '\r':
-        Append(out, "\\r");
-        break;
-      case '\t':
-        Append(out, "\\t");
-        break;
-      default:
-        fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-    }
+    if (!AppendCommonEscape(out, c)) fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
   }
 }
 
