@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/redact.h"
+#include "core/utf8.h"
 
 namespace bedrock::core {
 namespace {
@@ -25,34 +26,6 @@ namespace {
 using Buffer = fmt::basic_memory_buffer<char, 512>;
 
 void Append(Buffer& out, std::string_view s) { out.append(s.data(), s.data() + s.size()); }
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are not one.
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t len;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (size_t k = 2; k < len; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return len;
-}
 
 // --- Escapers: each appends one piece of already-redacted text. ---
 
