@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "aws/credential_chain.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "main/serve_config.h"
@@ -47,12 +48,14 @@ std::string UrlFor(const http::Server& server, bool tls) {
 }  // namespace
 
 std::optional<std::string> FindAwsCredentialSource(const core::Env& env) {
+  // The variable and path rules are the credential chain's own (aws/credential_chain.h); this only
+  // asks which source is configured, without fetching anything.
   auto set = [&](std::string_view name) {
     auto value = env.Get(name);
     return value.has_value() && !value->empty();
   };
-  if (set("AWS_BEARER_TOKEN_BEDROCK")) return "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)";
-  if (set("AWS_ACCESS_KEY_ID") && set("AWS_SECRET_ACCESS_KEY")) {
+  if (aws::BedrockBearerToken(env)) return "Bedrock API key (AWS_BEARER_TOKEN_BEDROCK)";
+  if (auto keys = aws::CredentialsFromEnvironment(env); keys.ok() && keys->has_value()) {
     return "environment (AWS_ACCESS_KEY_ID)";
   }
   if (set("AWS_WEB_IDENTITY_TOKEN_FILE") && set("AWS_ROLE_ARN")) {
@@ -62,16 +65,12 @@ std::optional<std::string> FindAwsCredentialSource(const core::Env& env) {
     return "container credentials endpoint";
   }
   std::error_code ec;
-  auto file_exists = [&](std::optional<std::string> path) {
-    return path.has_value() && !path->empty() && std::filesystem::is_regular_file(*path, ec);
+  aws::SharedConfigPaths paths = aws::SharedConfigPathsFromEnv(env);
+  auto file_exists = [&](const std::string& path) {
+    return !path.empty() && std::filesystem::is_regular_file(path, ec);
   };
-  auto home = env.Get("HOME");
-  auto credentials = env.Get("AWS_SHARED_CREDENTIALS_FILE");
-  if (!credentials && home) credentials = *home + "/.aws/credentials";
-  auto config = env.Get("AWS_CONFIG_FILE");
-  if (!config && home) config = *home + "/.aws/config";
-  if (file_exists(credentials)) return "shared credentials file (" + *credentials + ")";
-  if (file_exists(config)) return "shared config file (" + *config + ")";
+  if (file_exists(paths.credentials)) return "shared credentials file (" + paths.credentials + ")";
+  if (file_exists(paths.config)) return "shared config file (" + paths.config + ")";
   return std::nullopt;  // EC2 instance metadata is not probed here: only at the first model call
 }
 
