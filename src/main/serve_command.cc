@@ -1,13 +1,16 @@
 #include "main/serve_command.h"
 
+#include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 
 #include "aws/credential_chain.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "main/command.h"
 #include "main/serve_config.h"
 
 #ifndef BEDROCK_VERSION
@@ -136,6 +139,25 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   server.Stop(config->shutdown_grace);
   BEDROCK_LOG_INFO(kComponent, "stopped");
   return 0;
+}
+
+}  // namespace bedrock::app
+
+namespace bedrock::app {
+
+Command AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* serve =
+      app.add_subcommand("serve", "Run the chat gateway (OpenAI-compatible API and web UI)");
+  serve->add_option("--config", flags->config_path, "Configuration file")->capture_default_str();
+  serve->add_option("--listen", flags->listen,
+                    "Address to listen on, overriding server.listen (e.g. 127.0.0.1:0)");
+  return {serve, [flags](const CommandContext& context) {
+            ServeFlags resolved = *flags;
+            if (context.log_level) resolved.log_level = context.log_level;
+            if (context.log_format) resolved.log_format = context.log_format;
+            return RunServe(resolved, context.env);
+          }};
 }
 
 }  // namespace bedrock::app
