@@ -53,18 +53,37 @@ class ClientTransport final : public StreamableHttpClientTransport,
     if (request != nullptr) awaited = request->id;
     bool is_initialized_notice = MethodOf(message) == notification::kInitialized;
 
-    http::ClientRequest http_request = MakeRequest("POST");
-    http_request.headers.Set("Content-Type", "application/json");
-    http_request.headers.Set("Accept", "application/json, text/event-stream");
-    http_request.body = Serialize(message);
-    http_request.timeout = options_.request_timeout;
-    http_request.read_idle_timeout = options_.stream_idle_timeout;
-    auto opened = co_await client_.Open(std::move(http_request));
-    if (!opened.ok()) {
-      co_return core::Error(opened.error().code(),
-                            fmt::format("{}: {}", peer(), opened.error().message()));
+    std::string body = Serialize(message);
+    std::optional<http::StreamingResponse> opened_response;
+    for (int attempt = 0;; ++attempt) {
+      if (options_.auth) {
+        BEDROCK_CO_TRY(co_await options_.auth->Prepare());
+      }
+      http::ClientRequest http_request = MakeRequest("POST");
+      http_request.headers.Set("Content-Type", "application/json");
+      http_request.headers.Set("Accept", "application/json, text/event-stream");
+      http_request.body = body;
+      http_request.timeout = options_.request_timeout;
+      http_request.read_idle_timeout = options_.stream_idle_timeout;
+      auto opened = co_await client_.Open(std::move(http_request));
+      if (!opened.ok()) {
+        co_return core::Error(opened.error().code(),
+                              fmt::format("{}: {}", peer(), opened.error().message()));
+      }
+      int status = opened->status();
+      if ((status == 401 || status == 403) && options_.auth && !closed_) {
+        std::string challenge(opened->headers().Get("WWW-Authenticate").value_or(""));
+        opened->Close();
+        auto handled =
+            co_await options_.auth->HandleChallenge(status, std::move(challenge), attempt);
+        if (!handled.ok()) co_return handled.error();
+        if (closed_) co_return core::Error::Unavailable("{}: the HTTP transport is closed", peer());
+        continue;
+      }
+      opened_response.emplace(std::move(*opened));
+      break;
     }
-    http::StreamingResponse response = std::move(*opened);
+    http::StreamingResponse response = std::move(*opened_response);
     int status = response.status();
     if (is_initialize && status / 100 == 2) {
       if (auto id = response.headers().Get(header::kSessionId)) session_id_ = std::string(*id);
@@ -108,7 +127,15 @@ class ClientTransport final : public StreamableHttpClientTransport,
     }
     if (is_initialized_notice && options_.open_get_stream && !get_stream_started_) {
       get_stream_started_ = true;
-      asio::co_spawn(executor_, OpenGetStream(shared_from_this()), asio::detached);
+      if (options_.wait_for_get_stream) {
+        auto reader = co_await OpenGetStreamHead();
+        if (reader) {
+          asio::co_spawn(executor_, ReadStream(shared_from_this(), reader, std::nullopt, true),
+                         asio::detached);
+        }
+      } else {
+        asio::co_spawn(executor_, OpenGetStream(shared_from_this()), asio::detached);
+      }
     }
     co_return core::OkStatus();
   }
@@ -140,7 +167,10 @@ class ClientTransport final : public StreamableHttpClientTransport,
     request.method = std::move(method);
     request.url = options_.url;
     request.headers = options_.headers;
-    if (!options_.bearer_token.empty()) {
+    std::string authorization = options_.auth ? options_.auth->Authorization() : std::string();
+    if (!authorization.empty()) {
+      request.headers.Set("Authorization", std::move(authorization));
+    } else if (!options_.bearer_token.empty()) {
       request.headers.Set("Authorization", "Bearer " + options_.bearer_token);
     }
     if (!session_id_.empty()) request.headers.Set(std::string(header::kSessionId), session_id_);
@@ -151,19 +181,24 @@ class ClientTransport final : public StreamableHttpClientTransport,
   }
 
   Awaitable<void> OpenGetStream(std::shared_ptr<ClientTransport> self) {
+    auto reader = co_await OpenGetStreamHead();
+    if (reader) co_await ReadStream(self, reader, std::nullopt, true);
+  }
+
+  // The GET stream's reader once its head arrived; null when the server offers none.
+  Awaitable<std::shared_ptr<http::SseStreamReader>> OpenGetStreamHead() {
     http::ClientRequest request = MakeRequest("GET");
     request.headers.Set("Accept", "text/event-stream");
     request.timeout = options_.request_timeout;
     request.read_idle_timeout = options_.stream_idle_timeout;
     auto opened = co_await client_.Open(std::move(request));
-    if (!opened.ok() || closed_) co_return;
+    if (!opened.ok() || closed_) co_return nullptr;
     if (opened->status() != 200 ||
         !IsEventStream(opened->headers().Get("Content-Type").value_or(""))) {
       opened->Close();  // 405: the server offers no GET stream, which is allowed
-      co_return;
+      co_return nullptr;
     }
-    auto reader = std::make_shared<http::SseStreamReader>(std::move(*opened));
-    co_await ReadStream(self, reader, std::nullopt, true);
+    co_return std::make_shared<http::SseStreamReader>(std::move(*opened));
   }
 
   // Reads one SSE stream into the inbox, resuming it with Last-Event-ID after a disconnect until

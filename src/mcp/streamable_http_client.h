@@ -13,7 +13,8 @@
 // The Mcp-Session-Id the server assigns at initialize is sent on every later request, and the
 // negotiated MCP-Protocol-Version once known. A dropped SSE stream is resumed with a GET carrying
 // Last-Event-ID after the server's retry: interval. A 404 on a session means it expired: the
-// transport closes with an error saying so. Close() sends DELETE.
+// transport closes with an error saying so. Close() sends DELETE. A 401 or 403 goes to the auth
+// provider, when there is one, and the request is sent again once it has new credentials.
 //
 // Thread-safety: as every Transport, use it from its executor only.
 #pragma once
@@ -27,6 +28,7 @@
 
 #include "core/result.h"
 #include "http/client.h"
+#include "mcp/auth.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/transport.h"
 
@@ -38,8 +40,14 @@ struct StreamableHttpClientOptions {
   std::string url;           // the MCP endpoint, e.g. http://host:port/mcp
   http::Headers headers;     // sent with every request (custom headers of an mcpServers entry)
   std::string bearer_token;  // "Authorization: Bearer <token>" when set
+  // Answers 401/403 challenges (OAuth, mcp/oauth.h); its Authorization header replaces
+  // bearer_token once it has one. Null: a 401 fails the request.
+  std::shared_ptr<AuthProvider> auth;
   // Open the GET stream for server-initiated messages after initialization (405 is tolerated).
   bool open_get_stream = true;
+  // Let the notifications/initialized send (and so Client::Connect) wait until the GET stream's
+  // response head arrived, so a server request sent right after connecting finds the stream.
+  bool wait_for_get_stream = false;
   // Deadline of each POST until its response head arrives.
   std::chrono::milliseconds request_timeout{60'000};
   // The longest wait for the next bytes of an SSE stream.
