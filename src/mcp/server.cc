@@ -215,6 +215,10 @@ Awaitable<core::Result<json::array>> ServerContext::ListRoots(CallOptions option
   co_return std::move(roots->get_array());
 }
 
+bool ServerContext::CloseSseStream() {
+  return request_.session().transport().CloseRequestStream(request_.id());
+}
+
 // --- ServerSession ---
 
 bool ServerSession::HasClientCapability(std::string_view name) const {
@@ -224,6 +228,14 @@ bool ServerSession::HasClientCapability(std::string_view name) const {
 bool ServerSession::ShouldLog(std::string_view level) const {
   if (log_level_ < 0) return true;
   return LoggingLevelIndex(level) >= log_level_;
+}
+
+void ServerSession::OnClose(std::function<void()> handler) {
+  if (session_->closed()) {
+    handler();
+    return;
+  }
+  session_->SetCloseHandler([handler = std::move(handler)](const core::Error&) { handler(); });
 }
 
 Awaitable<core::Status> ServerSession::Notify(std::string_view method, json::value params) {

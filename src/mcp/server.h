@@ -65,6 +65,9 @@ class ServerContext {
   Awaitable<core::Result<boost::json::value>> Elicit(boost::json::object params,
                                                      CallOptions options = {});
   Awaitable<core::Result<boost::json::array>> ListRoots(CallOptions options = {});
+  // Closes the HTTP stream this request's messages travel on, keeping the request running; the
+  // client resumes with Last-Event-ID (Transport::CloseRequestStream). False when impossible.
+  bool CloseSseStream();
 
  private:
   RequestContext& request_;
@@ -172,6 +175,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
 
   Awaitable<core::Status> Notify(std::string_view method, boost::json::value params = nullptr);
   Awaitable<void> Close() { co_await session_->Close(); }
+  // Called once when the connection ends (at once when it already has). Call on the session's
+  // executor (or before it runs).
+  void OnClose(std::function<void()> handler);
 
  private:
   friend class Server;

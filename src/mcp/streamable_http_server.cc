@@ -72,8 +72,10 @@ struct StreamEvent {
 // own executor.
 class Stream {
  public:
-  Stream(std::string id, size_t pending_requests, size_t keep)
-      : id_(std::move(id)), pending_(pending_requests), keep_(keep) {}
+  // `resumable`: the client was sent a priming event id for this stream, so it can reconnect
+  // with Last-Event-ID after Interrupt().
+  Stream(std::string id, size_t pending_requests, size_t keep, bool resumable = false)
+      : id_(std::move(id)), pending_(pending_requests), keep_(keep), resumable_(resumable) {}
 
   const std::string& id() const { return id_; }
 
@@ -107,6 +109,30 @@ class Stream {
     return finished_;
   }
 
+  // Ends the current consumer's response once it has delivered what was pushed so far, while the
+  // stream goes on: what is pushed later waits for a consumer resuming with Last-Event-ID. False
+  // when the stream is not resumable or already finished.
+  bool Interrupt() {
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mutex_);
+      if (!resumable_ || finished_) return false;
+      interrupted_ = true;
+      interrupt_at_ = next_seq_ - 1;
+      wake = waker_;
+    }
+    if (wake) wake();
+    return true;
+  }
+
+  // Whether Next's nullopt meant an Interrupt (which this consumes) rather than the end.
+  bool TakeInterrupt() {
+    std::lock_guard lock(mutex_);
+    bool was = interrupted_;
+    interrupted_ = false;
+    return was;
+  }
+
   // The next event after `cursor` (everything up to it was delivered), or nullopt once the stream
   // has finished and is drained, or when `ctx`'s client has gone.
   Awaitable<std::optional<StreamEvent>> Next(uint64_t cursor, http::RequestContext& ctx) {
@@ -127,9 +153,9 @@ class Stream {
       {
         std::lock_guard lock(mutex_);
         for (const auto& event : events_) {
-          if (event.seq > cursor) co_return event;
+          if (event.seq > cursor && (!interrupted_ || event.seq <= interrupt_at_)) co_return event;
         }
-        if (finished_) co_return std::nullopt;
+        if (finished_ || interrupted_) co_return std::nullopt;
       }
       auto which =
           co_await (timer->async_wait(asio::as_tuple(asio::use_awaitable)) || ctx.WaitCancelled());
@@ -160,7 +186,10 @@ class Stream {
   uint64_t acked_ = 0;
   size_t pending_;  // requests not yet answered; 0 for the standalone stream (never finishes)
   size_t keep_;
+  const bool resumable_;
   bool finished_ = false;
+  bool interrupted_ = false;   // Interrupt() was called and no consumer has taken it yet
+  uint64_t interrupt_at_ = 0;  // the last event the interrupted consumer still delivers
   std::function<void()> waker_;
   const http::RequestContext* waker_owner_ = nullptr;  // identifies the consumer; never read
 };
@@ -212,6 +241,17 @@ class HttpServerTransport final : public Transport,
   Awaitable<void> Close() override {
     CloseNow();
     co_return;
+  }
+
+  bool CloseRequestStream(const RequestId& request) override {
+    std::shared_ptr<Stream> stream;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = by_request_.find(request);
+      if (it == by_request_.end()) return false;
+      stream = it->second;
+    }
+    return stream->Interrupt();
   }
 
   // --- HTTP side. ---
@@ -338,6 +378,15 @@ AcceptedTypes ParseAccept(const http::Request& request) {
   return types;
 }
 
+// The host name of a Host header value ("127.0.0.1:8080" -> "127.0.0.1", "[::1]:80" -> "[::1]").
+std::string_view HostName(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  return host.substr(0, host.find(':'));
+}
+
 bool IsLocalOrigin(std::string_view origin) {
   auto scheme_end = origin.find("://");
   if (scheme_end == std::string_view::npos) return false;
@@ -359,6 +408,8 @@ bool IsLocalOrigin(std::string_view origin) {
 }
 
 }  // namespace
+
+std::vector<std::string> LoopbackHostNames() { return {"localhost", "127.0.0.1", "[::1]"}; }
 
 std::function<core::Result<std::string>(const http::Request&)> BearerTokenAuthenticator(
     std::string token, std::string principal) {
@@ -488,6 +539,17 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
             core::Error::PermissionDenied("origin '{}' is not allowed", *origin));
       }
     }
+    if (!options.allowed_hosts.empty()) {
+      std::string_view host = HostName(request.headers.Get("Host").value_or(""));
+      bool allowed = false;
+      for (const auto& h : options.allowed_hosts) {
+        if (h == "*" || http::EqualsIgnoreCase(h, host)) allowed = true;
+      }
+      if (!allowed) {
+        return http::Response::FromError(
+            core::Error::PermissionDenied("host '{}' is not allowed", std::string(host)));
+      }
+    }
     if (options.authenticate) {
       auto who = options.authenticate(request);
       if (!who.ok()) {
@@ -543,6 +605,22 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
 
   std::string NewStreamId() { return std::to_string(next_stream++); }
 
+  // Whether streams for a client speaking `context`'s revision start with a priming event (an
+  // id, empty data and a retry hint, 2025-11-25): older clients may choke on an empty event, and
+  // the legacy SSE transport (no context) has no resumption.
+  bool Primes(const MessageContext* context) const {
+    return options.sse_retry_ms && context != nullptr &&
+           Has2025_11_25Features(context->protocol_version);
+  }
+
+  std::string PrimingEvent(const Stream& stream, uint64_t cursor) const {
+    http::SseEvent priming;
+    priming.id = stream.id() + ":" + std::to_string(cursor);
+    priming.retry_ms = options.sse_retry_ms;
+    priming.data = "";
+    return http::FormatSseEvent(priming);
+  }
+
   // Writes `stream` as SSE from `cursor` until it finishes or the client leaves.
   Awaitable<core::Status> Pump(std::shared_ptr<SessionEntry> entry, std::shared_ptr<Stream> stream,
                                uint64_t cursor, http::StreamWriter& out, http::RequestContext& ctx,
@@ -550,18 +628,15 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
     ++entry->open_streams;
     core::Status status = core::OkStatus();
     bool client_left = false;
-    if (options.sse_retry_ms) {
-      http::SseEvent priming;
-      priming.id = stream->id() + ":" + std::to_string(cursor);
-      priming.retry_ms = options.sse_retry_ms;
-      priming.data = "";
-      status = co_await out.Write(http::FormatSseEvent(priming));
+    if (Primes(context.get())) {
+      status = co_await out.Write(PrimingEvent(*stream, cursor));
       client_left = !status.ok();
     }
     while (!client_left) {
       auto event = co_await stream->Next(cursor, ctx);
       if (!event) {
-        client_left = ctx.Cancelled() || !stream->finished();
+        // An interrupted stream ends here; the client resumes it with Last-Event-ID.
+        client_left = !stream->TakeInterrupt() && (ctx.Cancelled() || !stream->finished());
         break;
       }
       http::SseEvent sse;
@@ -670,7 +745,8 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
       co_return accepted_response;
     }
 
-    auto stream = std::make_shared<Stream>(NewStreamId(), requests.size(), options.replay_events);
+    auto stream = std::make_shared<Stream>(NewStreamId(), requests.size(), options.replay_events,
+                                           /*resumable=*/accepted.sse && Primes(context.get()));
     entry->transport->Register(stream, requests);
     entry->transport->Deliver(std::move(payload.messages), context);
 
@@ -683,6 +759,17 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
       ++entry->open_streams;
       auto first = co_await stream->Next(0, ctx);
       --entry->open_streams;
+      if (!first && stream->TakeInterrupt()) {
+        // Closed before anything was sent (only resumable streams, so the client takes SSE):
+        // the priming event alone tells the client where to resume.
+        stream->Detach(&ctx);
+        response = http::EventStreamResponse(
+            [event = PrimingEvent(*stream, 0)](http::StreamWriter& out) -> Awaitable<core::Status> {
+              co_return co_await out.Write(event);
+            });
+        if (is_initialize) response.headers.Set(std::string(header::kSessionId), entry->id);
+        co_return response;
+      }
       if (!first) {
         stream->Detach(&ctx);
         if (options.cancel_on_disconnect) entry->transport->CancelStream(stream, context);

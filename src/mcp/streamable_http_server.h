@@ -52,6 +52,11 @@ struct StreamableHttpServerOptions {
   // header are allowed. Empty: only localhost, 127.0.0.1 and [::1] on any port (DNS rebinding
   // protection for a local server). Others get 403.
   std::vector<std::string> allowed_origins;
+  // Host names (without the port) the Host header may name, compared case-insensitively; "*"
+  // allows any. Empty: no Host check. A server bound to loopback should allow only
+  // LoopbackHostNames(): a DNS-rebinding page reaches it under the attacker's name, and browsers
+  // omit Origin on same-origin GETs, so the Origin check alone does not cover them. Others: 403.
+  std::vector<std::string> allowed_hosts;
   // Called for every request before anything else: the authenticated principal, or an error
   // (kUnauthenticated → 401 with WWW-Authenticate: Bearer, kPermissionDenied → 403).
   std::function<core::Result<std::string>(const http::Request&)> authenticate;
@@ -72,6 +77,9 @@ struct StreamableHttpServerOptions {
   std::string legacy_sse_path = "/sse";
   std::string legacy_messages_path = "/messages";
 };
+
+// localhost, 127.0.0.1 and [::1]: the names a loopback-bound server is reached by.
+std::vector<std::string> LoopbackHostNames();
 
 // A bearer-token check for StreamableHttpServerOptions::authenticate (constant-time compare).
 std::function<core::Result<std::string>(const http::Request&)> BearerTokenAuthenticator(

@@ -93,6 +93,15 @@ class Transport {
   // The revision negotiated by initialize: transports that frame by revision (batches, the
   // MCP-Protocol-Version header) adapt to it.
   virtual void SetProtocolVersion(std::string_view version) { (void)version; }
+
+  // Server side: ends the stream that carries `request`'s messages without ending the request
+  // (SSE polling, SEP-1699): the client reconnects with Last-Event-ID and receives what was sent
+  // meanwhile, the answer included. False (and nothing happens) when the transport has no such
+  // stream or the client could not resume it.
+  virtual bool CloseRequestStream(const RequestId& request) {
+    (void)request;
+    return false;
+  }
 };
 
 // Two connected in-memory transports: what one sends, the other receives (the message objects
