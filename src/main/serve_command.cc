@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "aws/credential_chain.h"
+#include "gateway/static_ui.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "main/command.h"
@@ -39,6 +40,9 @@ http::Router MakeRouter(std::chrono::steady_clock::time_point started) {
   };
   router.Get("/healthz", health);
   router.Get("/api/health", health);
+  if (auto ui = gateway::AddWebUi(router, gateway::DefaultWebUiDir()); !ui.ok()) {
+    BEDROCK_LOG_WARN(kComponent, "web UI not served", {{"error", ui.error()}});
+  }
   return router;
 }
 
