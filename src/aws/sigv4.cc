@@ -82,9 +82,12 @@ void AppendPercentDecoded(std::string& out, std::string_view text) {
 }
 
 void AppendHex(std::string& out, const uint8_t* data, size_t size) {
+  size_t at = out.size();
+  out.resize(at + 2 * size);
+  char* p = out.data() + at;
   for (size_t i = 0; i < size; ++i) {
-    out.push_back(kHexLower[data[i] >> 4]);
-    out.push_back(kHexLower[data[i] & 15]);
+    *p++ = kHexLower[data[i] >> 4];
+    *p++ = kHexLower[data[i] & 15];
   }
 }
 
@@ -94,8 +97,12 @@ void AppendNormalizedValue(std::string& out, std::string_view value) {
   size_t b = 0, e = value.size();
   while (b < e && IsSpace(value[b])) ++b;
   while (e > b && IsSpace(value[e - 1])) --e;
+  // Most values have no inner whitespace at all: one append.
+  size_t first_space = b;
+  while (first_space < e && !IsSpace(value[first_space])) ++first_space;
+  out.append(value.substr(b, first_space - b));
   bool in_space = false;
-  for (size_t i = b; i < e; ++i) {
+  for (size_t i = first_space; i < e; ++i) {
     char c = value[i];
     if (IsSpace(c)) {
       in_space = true;
@@ -151,6 +158,12 @@ struct KeyCacheEntry {
 struct SigV4Signer::Impl {
   EVP_MD_CTX* md_ctx = nullptr;
   EVP_MAC_CTX* mac_ctx = nullptr;
+  // HMAC-SHA256 under the last signing key, its padded key blocks already hashed: signing again
+  // under the same key (the common case) copies these instead of re-keying an EVP_MAC.
+  std::array<uint8_t, 32> hmac_key{};
+  bool hmac_key_valid = false;
+  EVP_MD_CTX* hmac_inner = nullptr;
+  EVP_MD_CTX* hmac_outer = nullptr;
   std::array<KeyCacheEntry, 4> key_cache;
   size_t key_cache_next = 0;
 
@@ -168,7 +181,11 @@ struct SigV4Signer::Impl {
     const auto& algos = Algos();
     md_ctx = EVP_MD_CTX_new();
     mac_ctx = EVP_MAC_CTX_new(algos.hmac);
-    if (md_ctx == nullptr || mac_ctx == nullptr) throw std::bad_alloc();
+    hmac_inner = EVP_MD_CTX_new();
+    hmac_outer = EVP_MD_CTX_new();
+    if (md_ctx == nullptr || mac_ctx == nullptr || hmac_inner == nullptr || hmac_outer == nullptr) {
+      throw std::bad_alloc();
+    }
     char digest_name[] = "SHA256";
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
                            OSSL_PARAM_construct_end()};
@@ -177,6 +194,8 @@ struct SigV4Signer::Impl {
     string_to_sign.reserve(256);
   }
   ~Impl() {
+    EVP_MD_CTX_free(hmac_outer);
+    EVP_MD_CTX_free(hmac_inner);
     EVP_MAC_CTX_free(mac_ctx);
     EVP_MD_CTX_free(md_ctx);
   }
@@ -193,6 +212,34 @@ struct SigV4Signer::Impl {
     EVP_MAC_init(mac_ctx, key, key_len, nullptr);
     EVP_MAC_update(mac_ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size());
     EVP_MAC_final(mac_ctx, out, &len, 32);
+  }
+
+  // HMAC-SHA256 (RFC 2104) under a 32-byte signing key, from the precomputed pad states.
+  void SigningHmac(const std::array<uint8_t, 32>& key, std::string_view data, uint8_t out[32]) {
+    if (!hmac_key_valid || hmac_key != key) {
+      uint8_t ipad[64], opad[64];
+      for (size_t i = 0; i < 64; ++i) {
+        uint8_t k = i < key.size() ? key[i] : 0;
+        ipad[i] = k ^ 0x36;
+        opad[i] = k ^ 0x5c;
+      }
+      EVP_DigestInit_ex2(hmac_inner, Algos().sha256, nullptr);
+      EVP_DigestUpdate(hmac_inner, ipad, sizeof ipad);
+      EVP_DigestInit_ex2(hmac_outer, Algos().sha256, nullptr);
+      EVP_DigestUpdate(hmac_outer, opad, sizeof opad);
+      OPENSSL_cleanse(ipad, sizeof ipad);
+      OPENSSL_cleanse(opad, sizeof opad);
+      hmac_key = key;
+      hmac_key_valid = true;
+    }
+    uint8_t inner[32];
+    unsigned int len = 0;
+    EVP_MD_CTX_copy_ex(md_ctx, hmac_inner);
+    EVP_DigestUpdate(md_ctx, data.data(), data.size());
+    EVP_DigestFinal_ex(md_ctx, inner, &len);
+    EVP_MD_CTX_copy_ex(md_ctx, hmac_outer);
+    EVP_DigestUpdate(md_ctx, inner, sizeof inner);
+    EVP_DigestFinal_ex(md_ctx, out, &len);
   }
 
   std::array<uint8_t, 32> DeriveKey(std::string_view secret, std::string_view date,
@@ -349,7 +396,8 @@ struct SigV4Signer::Impl {
     size_t order = 0;
     auto add = [&](const HeaderView& h, bool from_request) {
       size_t start = name_arena.size();
-      for (char c : h.name) name_arena.push_back(ToLower(c));
+      name_arena.resize(start + h.name.size());
+      for (size_t i = 0; i < h.name.size(); ++i) name_arena[start + i] = ToLower(h.name[i]);
       std::string_view lower(name_arena.data() + start, h.name.size());
       bool keep;
       if (!only.empty()) {
@@ -416,7 +464,7 @@ struct SigV4Signer::Impl {
     string_to_sign.append(scope).push_back('\n');
     AppendHex(string_to_sign, digest, 32);
     uint8_t sig[32];
-    Hmac(key.data(), key.size(), string_to_sign, sig);
+    SigningHmac(key, string_to_sign, sig);
     std::string out;
     out.reserve(64);
     AppendHex(out, sig, 32);
