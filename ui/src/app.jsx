@@ -81,7 +81,7 @@ export function App() {
       if (list.length && !list.some((m) => m.model_id === current)) update({ model: list[0].model_id });
       if (!list.length) setBanner({ level: 'warn', text: 'The gateway lists no models: add some to its configuration.' });
     } catch (e) {
-      setBanner({ level: 'error', text: `Could not load the models. ${e.message}` });
+      setBanner({ level: 'error', text: `Could not load the models. ${e.message}`, kind: e.kind });
     }
   }, [api, update]);
 
@@ -222,7 +222,7 @@ export function App() {
       } else if (e instanceof GatewayError) {
         addNotice(turn, 'error', e.message, e.kind === 'network' ? 'network' : 'gateway');
         turn.sawError = true;
-        if (e.kind === 'network') setBanner({ level: 'error', text: e.message });
+        if (e.kind === 'network' || e.kind === 'auth') setBanner({ level: 'error', text: e.message, kind: e.kind });
       } else {
         cut = e;
       }
@@ -333,7 +333,8 @@ export function App() {
       </header>
 
       <aside id="side-panel" class="side-panel" aria-label="Settings and servers">
-        <ConnectionSection settings={settings} update={update} onApply={reconnect} />
+        <ConnectionSection settings={settings} update={update} onApply={reconnect}
+                           attention={banner?.kind === 'auth'} />
         <ServersPanel servers={servers} error={serversError} loading={serversLoading}
                       selected={settings.selectedServers} onToggle={toggleServer}
                       onRemove={removeServer} onAdd={() => setAddOpen(true)} onReload={loadServers} />

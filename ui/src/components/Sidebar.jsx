@@ -12,10 +12,11 @@ function Field({ id, label, hint, children }) {
   );
 }
 
-export function ConnectionSection({ settings, update, onApply }) {
+// Open when there is no key yet or the gateway refused it (`attention`).
+export function ConnectionSection({ settings, update, onApply, attention }) {
   const [showKey, setShowKey] = useState(false);
   return (
-    <details class="panel" open={!settings.apiKey}>
+    <details class="panel" open={!settings.apiKey || attention}>
       <summary class="panel-title">Connection</summary>
       <Field id="api-key" label="API key" hint="Sent as Authorization: Bearer. Kept in this browser only.">
         <div class="row">
