@@ -71,6 +71,7 @@ struct TaskOutcome {
 
 Awaitable<TaskOutcome> AwaitApproval(std::shared_ptr<ApprovalBroker> broker, std::string id,
                                      std::chrono::milliseconds timeout) {
+  co_await asio::this_coro::throw_if_cancelled(false);
   TaskOutcome outcome;
   outcome.stage = TaskOutcome::Stage::kApproval;
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
@@ -91,10 +92,11 @@ Awaitable<TaskOutcome> AwaitApproval(std::shared_ptr<ApprovalBroker> broker, std
 // `catalog` keeps `tool` alive.
 Awaitable<TaskOutcome> CallOne(std::shared_ptr<ToolCatalog> catalog, const CatalogTool* tool,
                                json::object arguments, std::chrono::milliseconds timeout) {
+  co_await asio::this_coro::throw_if_cancelled(false);
   TaskOutcome outcome;
   auto start = Clock::now();
   asio::steady_timer guard(co_await asio::this_coro::executor, timeout + kTimeoutGrace);
-  auto winner = co_await (catalog->Call(*tool, std::move(arguments), timeout) ||
+  auto winner = co_await (internal::Quietly(catalog->Call(*tool, std::move(arguments), timeout)) ||
                           guard.async_wait(asio::as_tuple(asio::use_awaitable)));
   outcome.duration = Since(start);
   auto state = co_await asio::this_coro::cancellation_state;

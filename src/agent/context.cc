@@ -149,30 +149,32 @@ size_t TrimHistory(std::vector<llm::Message>& messages, size_t budget_chars) {
 }
 
 void NormalizeHistory(std::vector<llm::Message>& messages) {
-  // Tool uses answered in the very next message, and results answering the message before.
+  // First the ids: tool uses answered in the very next message, results answering the one before.
+  std::vector<std::set<std::string>> uses(messages.size()), results(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    for (const auto& block : messages[i].content) {
+      if (const auto* u = std::get_if<llm::ToolUseBlock>(&block)) uses[i].insert(u->id);
+      if (const auto* r = std::get_if<llm::ToolResultBlock>(&block)) {
+        results[i].insert(r->tool_use_id);
+      }
+    }
+  }
+  auto paired = [&](size_t use_index, const std::string& id) {
+    return use_index + 1 < messages.size() && messages[use_index].role == llm::Role::kAssistant &&
+           messages[use_index + 1].role == llm::Role::kUser && uses[use_index].contains(id) &&
+           results[use_index + 1].contains(id);
+  };
   std::vector<llm::Message> out;
   out.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
     llm::Message& m = messages[i];
-    std::set<std::string> answered, asked;
-    if (m.role == llm::Role::kAssistant && i + 1 < messages.size()) {
-      for (const auto& block : messages[i + 1].content) {
-        if (const auto* r = std::get_if<llm::ToolResultBlock>(&block))
-          answered.insert(r->tool_use_id);
-      }
-    }
-    if (m.role == llm::Role::kUser && i > 0 && messages[i - 1].role == llm::Role::kAssistant) {
-      for (const auto& block : messages[i - 1].content) {
-        if (const auto* u = std::get_if<llm::ToolUseBlock>(&block)) asked.insert(u->id);
-      }
-    }
     std::vector<llm::ContentBlock> content;
     for (auto& block : m.content) {
       if (const auto* u = std::get_if<llm::ToolUseBlock>(&block)) {
-        if (m.role != llm::Role::kAssistant || !answered.contains(u->id)) continue;
+        if (!paired(i, u->id)) continue;
       }
       if (const auto* r = std::get_if<llm::ToolResultBlock>(&block)) {
-        if (m.role != llm::Role::kUser || !asked.contains(r->tool_use_id)) continue;
+        if (i == 0 || !paired(i - 1, r->tool_use_id)) continue;
       }
       content.push_back(std::move(block));
     }

@@ -12,14 +12,26 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
 #include <utility>
 
 namespace bedrock::agent::internal {
 
+// Runs `operation` without asio's throw-on-cancelled rule: once its coroutine thread is
+// cancelled, asio makes every later co_await throw operation_aborted, which would turn a clean
+// kCancelled result into an exception. The rule is per coroutine thread, so this must be the first
+// thing the spawned coroutine does.
+template <typename T>
+boost::asio::awaitable<T> Quietly(boost::asio::awaitable<T> operation) {
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  co_return co_await std::move(operation);
+}
+
 template <typename T>
 boost::asio::awaitable<std::optional<T>> Optionally(boost::asio::awaitable<T> operation) {
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
   co_return co_await std::move(operation);
 }
 
