@@ -108,15 +108,12 @@ void PrintContentBlock(std::FILE* out, const json::value& block) {
   Print(out, json::serialize(block));
 }
 
-// Whether a text block already carries `value` as JSON (servers are asked to include the
-// structured content's serialisation as text, so printing both would repeat it).
-bool HasTextEqualTo(const json::array& content, const json::value& value) {
+// Whether the content has text for a reader. Tools that return structuredContent are asked to
+// repeat it (or say what it holds) as text, so the JSON is printed only when there is no text.
+bool HasText(const json::array& content) {
   for (const auto& block : content) {
     const json::object* o = block.if_object();
-    if (o == nullptr || StringField(*o, "type") != "text") continue;
-    boost::system::error_code ec;
-    json::value parsed = json::parse(StringField(*o, "text"), ec);
-    if (!ec && parsed == value) return true;
+    if (o != nullptr && StringField(*o, "type") == "text") return true;
   }
   return false;
 }
@@ -257,8 +254,7 @@ int CallTool(const McpFlags& flags, const core::Env& env) {
     }
     std::FILE* out = is_error ? stderr : stdout;
     for (const auto& block : result->content) PrintContentBlock(out, block);
-    if (!result->structured_content.is_null() &&
-        !HasTextEqualTo(result->content, result->structured_content)) {
+    if (!result->structured_content.is_null() && !HasText(result->content)) {
       Print(out, json::serialize(result->structured_content));
     }
     if (is_error && result->content.empty()) {
