@@ -243,11 +243,8 @@ bool ResourceCoversServer(std::string_view resource, std::string_view server_url
 std::string CanonicalResourceUri(std::string_view server_url) {
   auto parsed = http::ParseHttpUrl(server_url);
   if (!parsed.ok()) return std::string(server_url);
-  std::string out = parsed->Origin();
   std::string_view target = parsed->target;
-  target = TrimTrailingSlashes(target);
-  out += target;
-  return out;
+  return parsed->scheme + "://" + parsed->HostHeader() + std::string(TrimTrailingSlashes(target));
 }
 
 std::string PkceS256Challenge(std::string_view verifier) {
