@@ -18,6 +18,7 @@
 #include "aws/errors.h"
 #include "aws/imds.h"
 #include "aws/internal/subprocess.h"
+#include "aws/sso_oidc.h"
 #include "aws/sts.h"
 #include "http/url.h"
 
@@ -439,12 +440,17 @@ asio::awaitable<core::Result<Credentials>> FetchSsoCredentials(ProviderContext c
     co_return core::Error::Unauthenticated("sso: no cached SSO token for {} ({}); run `{}`", key,
                                            text.error().message(), login);
   }
-  auto token = ParseSsoTokenCache(*text);
-  if (!token.ok()) co_return token.error().WithContext(fmt::format("sso: {}", path));
-  if (token->expires_at <= context.clock->Now()) {
-    co_return core::Error::Unauthenticated("sso: the cached SSO token for {} has expired; run `{}`",
-                                           key, login);
-  }
+  SsoTokenRequest token_request;
+  token_request.cache_path = path;
+  token_request.cache_text = std::move(*text);
+  token_request.key = key;
+  token_request.login_hint = login;
+  token_request.sso_region = sso.sso_region;
+  token_request.refreshable = !sso.sso_session.empty();
+  token_request.profiles = profiles;
+  token_request.profile_name = profile_name;
+  auto token = co_await LoadSsoToken(context, std::move(token_request));
+  if (!token.ok()) co_return token.error();
   std::string portal =
       ResolveEndpointUrl(*context.env, &profiles, profile_name, kSsoServiceId)
           .value_or(fmt::format("https://portal.sso.{}.amazonaws.com", sso.sso_region));

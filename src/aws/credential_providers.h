@@ -14,7 +14,8 @@
 //   3. profile       AWS_PROFILE (else "default") of ~/.aws/config and ~/.aws/credentials:
 //                    static keys, source_profile / credential_source + role_arn (STS AssumeRole,
 //                    chained), web_identity_token_file, credential_process, SSO (token cache of
-//                    `aws sso login`, then the portal's GetRoleCredentials)
+//                    `aws sso login`, refreshed through SSO OIDC, then the portal's
+//                    GetRoleCredentials)
 //   4. container     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (http://169.254.170.2) or
 //                    AWS_CONTAINER_CREDENTIALS_FULL_URI, with
 //                    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or AWS_CONTAINER_AUTHORIZATION_TOKEN
@@ -146,7 +147,8 @@ core::Result<SsoToken> ParseSsoTokenCache(std::string_view json);
 // "sessionToken", "expiration": <epoch milliseconds>}}).
 core::Result<Credentials> ParseSsoRoleCredentials(std::string_view json);
 
-// Reads the cached token and calls GET {portal}/federation/credentials?account_id=&role_name=
+// Reads the cached token (refreshing an sso-session's through SSO OIDC when it is about to expire,
+// aws/sso_oidc.h) and calls GET {portal}/federation/credentials?account_id=&role_name=
 // with `x-amz-sso_bearer_token` (portal: https://portal.sso.{sso_region}.amazonaws.com, or
 // AWS_ENDPOINT_URL_SSO / the profile's endpoint configuration).
 boost::asio::awaitable<core::Result<Credentials>> FetchSsoCredentials(ProviderContext context,
