@@ -21,13 +21,14 @@ import {
 } from '@aws-sdk/client-bedrock-agent-runtime';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
-import { startBinary } from './lib/harness.mjs';
+import { sourceDir, startBinary } from './lib/harness.mjs';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEMULATORTEST0001',
   secretAccessKey: 'emulator/Secret+Key/For/Interop/Tests000',
   sessionToken: 'EMULATOR-SESSION-TOKEN',
 };
+const API_KEY = 'emulator-bedrock-api-key-0001';
 const CLAUDE = 'anthropic.claude-3-haiku-20240307-v1:0';
 const PROFILE_ARN =
     'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0';
@@ -38,6 +39,15 @@ const WEATHER_TOOL = {
     description: 'Current weather for a city',
     inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } },
                            required: ['city'] } },
+  },
+};
+
+// A tool the example script has no rule for, so the built-in default behaviour answers.
+const CITY_TOOL = {
+  toolSpec: {
+    name: 'city_facts',
+    description: 'Facts about a city',
+    inputSchema: { json: { type: 'object', properties: { city: { type: 'string' } } } },
   },
 };
 
@@ -82,9 +92,12 @@ before(async () => {
                    'Bread needs flour, water, yeast and salt.\n');
   const env = { ...process.env, AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
                 AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
-                AWS_SESSION_TOKEN: CREDENTIALS.sessionToken };
-  delete env.AWS_BEARER_TOKEN_BEDROCK;
-  emulator = await startBinary(['emulator', '--port', '0', '--docs', docsDir], { env });
+                AWS_SESSION_TOKEN: CREDENTIALS.sessionToken, AWS_BEARER_TOKEN_BEDROCK: API_KEY };
+  // The shipped example script: its rules only fire on their trigger phrases, so the default
+  // behaviour (echo, named tool calls, summaries) still answers everything else.
+  const script = path.join(sourceDir, 'conf/emulator-script.json');
+  emulator = await startBinary(['emulator', '--port', '0', '--docs', docsDir, '--script', script],
+                               { env });
 });
 
 after(async () => {
@@ -113,24 +126,24 @@ describe('Bedrock Runtime', () => {
        async () => {
     const client = runtime();
     const messages = [{ role: 'user',
-                        content: [{ text: 'Use get_weather with {"city": "Paris"} please' }] }];
+                        content: [{ text: 'Use city_facts with {"city": "Paris"} please' }] }];
     const first = await client.send(new ConverseCommand({
-      modelId: PROFILE_ARN, messages, toolConfig: { tools: [WEATHER_TOOL] },
+      modelId: PROFILE_ARN, messages, toolConfig: { tools: [CITY_TOOL] },
     }));
     assert.equal(first.stopReason, 'tool_use');
     const use = first.output.message.content.find((b) => b.toolUse).toolUse;
-    assert.equal(use.name, 'get_weather');
+    assert.equal(use.name, 'city_facts');
     assert.deepEqual(use.input, { city: 'Paris' });
     assert.match(use.toolUseId, /^tooluse_[A-Za-z0-9]{22}$/);
     messages.push(first.output.message);
     messages.push({ role: 'user', content: [{ toolResult: {
-      toolUseId: use.toolUseId, content: [{ json: { tempC: 21, sky: 'clear' } }],
+      toolUseId: use.toolUseId, content: [{ json: { population: 2100000 } }],
       status: 'success' } }] });
     const second = await client.send(new ConverseCommand({
-      modelId: PROFILE_ARN, messages, toolConfig: { tools: [WEATHER_TOOL] },
+      modelId: PROFILE_ARN, messages, toolConfig: { tools: [CITY_TOOL] },
     }));
     assert.equal(second.stopReason, 'end_turn');
-    assert.match(second.output.message.content[0].text, /get_weather tool returned.*"tempC":21/);
+    assert.match(second.output.message.content[0].text, /city_facts tool returned.*"population":2100000/);
   });
 
   test('ConverseStream streams text in several deltas, then metadata', async () => {
@@ -330,7 +343,93 @@ describe('Agent Runtime', () => {
   });
 });
 
+describe('scripted model (conf/emulator-script.json)', () => {
+  test('a weather question calls the tool, and its result is templated into the answer',
+       async () => {
+    const client = runtime();
+    const messages = [{ role: 'user', content: [{ text: "What's the weather in Paris?" }] }];
+    const first = await client.send(new ConverseCommand({
+      modelId: CLAUDE, messages, toolConfig: { tools: [WEATHER_TOOL] },
+    }));
+    assert.equal(first.stopReason, 'tool_use');
+    assert.equal(first.output.message.content[0].text, 'Let me check the weather in Paris.');
+    const use = first.output.message.content[1].toolUse;
+    assert.deepEqual(use.input, { city: 'Paris', unit: 'celsius' });
+    messages.push(first.output.message);
+    messages.push({ role: 'user', content: [{ toolResult: {
+      toolUseId: use.toolUseId, content: [{ json: { tempC: 21, sky: 'clear' } }] } }] });
+    const second = await client.send(new ConverseCommand({
+      modelId: CLAUDE, messages, toolConfig: { tools: [WEATHER_TOOL] },
+    }));
+    assert.equal(second.output.message.content[0].text, 'It is 21 °C and clear in Paris.');
+  });
+
+  test('one answer may call several tools at once', async () => {
+    const out = await runtime().send(new ConverseCommand({
+      modelId: CLAUDE, toolConfig: { tools: [WEATHER_TOOL] },
+      messages: [{ role: 'user', content: [{ text: 'Compare the weather in Oslo and Rome' }] }],
+    }));
+    const cities = out.output.message.content.filter((b) => b.toolUse)
+        .map((b) => b.toolUse.input.city);
+    assert.deepEqual(cities, ['Oslo', 'Rome']);
+  });
+
+  test('a rule may throttle', async () => {
+    await assert.rejects(
+      runtime().send(new ConverseCommand({
+        modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'simulate throttling' }] }],
+      })),
+      (e) => e.name === 'ThrottlingException');
+  });
+
+  test('InvokeAgent returns control for a tool, then answers with its result', async () => {
+    const client = agentRuntime();
+    const ids = { agentId: 'AGENT12345', agentAliasId: 'TSTALIASID', sessionId: 'weather-1' };
+    const first = await client.send(new InvokeAgentCommand({
+      ...ids, inputText: "What's the weather in Paris?",
+    }));
+    let control;
+    for await (const event of first.completion) if (event.returnControl) control = event.returnControl;
+    const input = control.invocationInputs[0].functionInvocationInput;
+    assert.equal(input.function, 'get_weather');
+    assert.deepEqual(input.parameters, [{ name: 'city', type: 'string', value: 'Paris' }]);
+    const second = await client.send(new InvokeAgentCommand({
+      ...ids,
+      sessionState: {
+        invocationId: control.invocationId,
+        returnControlInvocationResults: [{ functionResult: {
+          actionGroup: input.actionGroup, function: 'get_weather',
+          responseBody: { TEXT: { body: '{"tempC":19,"sky":"cloudy"}' } } } }],
+      },
+    }));
+    let text = '';
+    for await (const event of second.completion) {
+      if (event.chunk) text += decoder.decode(event.chunk.bytes);
+    }
+    assert.equal(text, 'It is 19 °C and cloudy in Paris.');
+  });
+});
+
 describe('authentication', () => {
+  test('a Bedrock API key (bearer) is accepted on Bedrock Runtime', async () => {
+    const client = runtime({ credentials: undefined, token: { token: API_KEY },
+                             authSchemePreference: ['httpBearerAuth'] });
+    const out = await client.send(new ConverseCommand({
+      modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'bearer hello' }] }],
+    }));
+    assert.equal(out.output.message.content[0].text, 'bearer hello');
+  });
+
+  test('a wrong Bedrock API key is a 403', async () => {
+    const client = runtime({ credentials: undefined, token: { token: 'wrong-key' },
+                             authSchemePreference: ['httpBearerAuth'] });
+    await assert.rejects(
+      client.send(new ConverseCommand({
+        modelId: CLAUDE, messages: [{ role: 'user', content: [{ text: 'x' }] }],
+      })),
+      (e) => e.$metadata.httpStatusCode === 403);
+  });
+
   test('a wrong secret is a 403 InvalidSignatureException', async () => {
     const client = runtime({ credentials: { ...CREDENTIALS, secretAccessKey: 'wrong-secret' } });
     await assert.rejects(
