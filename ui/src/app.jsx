@@ -109,8 +109,14 @@ export function App() {
     if (!streaming) saveConversation(turns);
   }, [turns, streaming]);
 
+  // Follow the answer as it grows, unless the reader scrolled up to read something earlier.
+  const following = useRef(true);
+  const onScroll = (e) => {
+    const list = e.currentTarget;
+    following.current = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  };
   useEffect(() => {
-    listEnd.current?.scrollIntoView({ block: 'end' });
+    if (following.current) listEnd.current?.scrollIntoView({ block: 'end' });
   });
 
   const toggleServer = (id) => {
@@ -186,6 +192,7 @@ export function App() {
       max_tokens: s.maxTokens,
       keep_session: s.keepSession,
     };
+    following.current = true;
     setTurns([...history, turn]);
     setDraft('');
     setAttachments([]);
@@ -350,7 +357,7 @@ export function App() {
             <button type="button" class="small ghost" aria-label="Dismiss" onClick={() => setBanner(null)}>✕</button>
           </div>
         )}
-        <section class="messages" aria-label="Conversation" onClick={onListClick}>
+        <section class="messages" aria-label="Conversation" onClick={onListClick} onScroll={onScroll}>
           {turns.length === 0 && (
             <div class="empty">
               <h2>Ask anything</h2>
