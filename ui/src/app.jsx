@@ -55,12 +55,13 @@ export function App() {
     document.documentElement.dataset.theme = theme;
   }, [theme]);
 
+  // Synchronous through settingsRef, so a request made right after (reconnect with a new user id)
+  // already uses the new values.
   const update = useCallback((patch) => {
-    setSettings((old) => {
-      const next = { ...old, ...patch };
-      saveSettings(next);
-      return next;
-    });
+    const next = { ...settingsRef.current, ...patch };
+    settingsRef.current = next;
+    saveSettings(next);
+    setSettings(next);
   }, []);
 
   const rerender = useCallback(() => {
