@@ -17,6 +17,7 @@
 #include "aws/sigv4.h"
 #include "http/server.h"
 #include "llm/bedrock_converse.h"
+#include "llm/testing/fake_bedrock.h"
 
 namespace bedrock::llm {
 namespace {
@@ -27,9 +28,9 @@ using asio::awaitable;
 using namespace std::chrono_literals;
 using Delta = ContentBlockDeltaEvent;
 
-constexpr char kAccessKey[] = "AKIDEXAMPLE";
-constexpr char kSecret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-constexpr char kToken[] = "EXAMPLE-SESSION-TOKEN";
+using testing::kAccessKey;
+using testing::kSecret;
+using testing::kToken;
 constexpr char kModel[] = "anthropic.claude-3-haiku-20240307-v1:0";
 
 // A request as the fake Bedrock saw it.
@@ -91,20 +92,7 @@ class FakeBedrock {
               .body = request.body,
               .headers = request.headers,
               .verify_failure = std::nullopt};
-    bool bearer = request.headers.Get("authorization").value_or("").starts_with("Bearer ");
-    if (!bearer) {
-      std::vector<aws::HeaderView> headers;
-      for (const auto& [name, value] : request.headers) headers.push_back({name, value});
-      aws::SignableRequest signable{.method = request.method,
-                                    .path = request.Path(),
-                                    .query = request.Query(),
-                                    .headers = headers,
-                                    .body = request.body,
-                                    .payload_hash = {}};
-      aws::VerifyOptions options{
-          .service = "bedrock", .region = "us-east-1", .now = std::chrono::system_clock::now()};
-      seen.verify_failure = verifier_.Verify(signable, options);
-    }
+    seen.verify_failure = testing::VerifyTestSignature(verifier_, request);
     int call;
     {
       std::lock_guard lock(mutex_);
@@ -112,33 +100,21 @@ class FakeBedrock {
       seen_.push_back(seen);
     }
     if (seen.verify_failure) {
-      http::Response response = http::Response::Json(
-          seen.verify_failure->http_status,
-          json::serialize(json::object{{"message", seen.verify_failure->message}}));
-      response.headers.Set("x-amzn-ErrorType", seen.verify_failure->aws_error_type);
-      return response;
+      return testing::AwsErrorResponse(seen.verify_failure->http_status,
+                                       seen.verify_failure->aws_error_type,
+                                       seen.verify_failure->message);
     }
     return script_(seen, call);
   }
 
   Script script_;
-  aws::SigV4Verifier verifier_{[](std::string_view id) -> std::optional<aws::VerifierKey> {
-    if (id != kAccessKey) return std::nullopt;
-    return aws::VerifierKey{kSecret, kToken};
-  }};
+  aws::SigV4Verifier verifier_{testing::TestCredentialLookup()};
   mutable std::mutex mutex_;
   std::vector<Seen> seen_;  // guarded by mutex_
   http::Server server_;
 };
 
-http::Response AwsError(int status, std::string_view type, std::string_view message) {
-  http::Response response =
-      http::Response::Json(status, json::serialize(json::object{{"message", message}}));
-  response.headers.Set("x-amzn-ErrorType",
-                       std::string(type) + ":http://internal.amazon.com/coral/com.amazon.bedrock/");
-  response.headers.Set("x-amzn-RequestId", "req-1");
-  return response;
-}
+using testing::AwsErrorResponse;
 
 constexpr char kToolUseResponse[] = R"({"output":{"message":{"role":"assistant","content":[
     {"text":"Let me look that up."},
@@ -169,20 +145,7 @@ std::string Frames(const std::vector<StreamEvent>& events) {
 }
 
 // A streamed event-stream body written in odd-sized slices.
-http::Response StreamOf(std::string bytes) {
-  return http::StreamResponse(
-      200, "application/vnd.amazon.eventstream",
-      [bytes = std::move(bytes)](http::StreamWriter& out) -> awaitable<core::Status> {
-        static constexpr size_t kSlices[] = {5, 17, 100, 3, 64};
-        size_t i = 0, k = 0;
-        while (i < bytes.size()) {
-          size_t n = std::min(kSlices[k++ % 5], bytes.size() - i);
-          BEDROCK_CO_TRY(co_await out.Write(std::string_view(bytes).substr(i, n)));
-          i += n;
-        }
-        co_return core::OkStatus();
-      });
-}
+http::Response StreamOf(std::string bytes) { return testing::EventStreamOf(std::move(bytes)); }
 
 class BedrockProviderTest : public ::testing::Test {
  protected:
@@ -304,7 +267,7 @@ TEST_F(BedrockProviderTest, ArnModelIdTravelsAsOneEncodedSegment) {
 
 TEST_F(BedrockProviderTest, ThrottledThenSucceedsIsRetried) {
   FakeBedrock fake([](const Seen&, int call) {
-    if (call == 0) return AwsError(429, "ThrottlingException", "Too many requests");
+    if (call == 0) return AwsErrorResponse(429, "ThrottlingException", "Too many requests");
     return ConverseOk();
   });
   auto provider = MakeProvider(Options(fake));
@@ -320,7 +283,7 @@ TEST_F(BedrockProviderTest, ThrottledThenSucceedsIsRetried) {
 
 TEST_F(BedrockProviderTest, ServerErrorStormGivesUpWithClearError) {
   FakeBedrock fake(
-      [](const Seen&, int) { return AwsError(500, "InternalServerException", "boom"); });
+      [](const Seen&, int) { return AwsErrorResponse(500, "InternalServerException", "boom"); });
   auto provider = MakeProvider(Options(fake));
   auto response = Run(provider->Converse(Request()));
   ASSERT_FALSE(response.ok());
@@ -334,7 +297,7 @@ TEST_F(BedrockProviderTest, ServerErrorStormGivesUpWithClearError) {
 
 TEST_F(BedrockProviderTest, MaxAttemptsFromOptionsIsHonoured) {
   FakeBedrock fake(
-      [](const Seen&, int) { return AwsError(503, "ServiceUnavailableException", ""); });
+      [](const Seen&, int) { return AwsErrorResponse(503, "ServiceUnavailableException", ""); });
   auto options = Options(fake);
   options.retry.max_attempts = 5;
   auto provider = MakeProvider(std::move(options));
@@ -346,7 +309,8 @@ TEST_F(BedrockProviderTest, MaxAttemptsFromOptionsIsHonoured) {
 
 TEST_F(BedrockProviderTest, ValidationErrorIsNotRetried) {
   FakeBedrock fake([](const Seen&, int) {
-    return AwsError(400, "ValidationException", "The provided model identifier is invalid.");
+    return AwsErrorResponse(400, "ValidationException",
+                            "The provided model identifier is invalid.");
   });
   auto provider = MakeProvider(Options(fake));
   auto response = Run(provider->Converse(Request()));
@@ -359,7 +323,8 @@ TEST_F(BedrockProviderTest, ValidationErrorIsNotRetried) {
 }
 
 TEST_F(BedrockProviderTest, ModelErrorIsNotRetried) {
-  FakeBedrock fake([](const Seen&, int) { return AwsError(424, "ModelErrorException", "bad"); });
+  FakeBedrock fake(
+      [](const Seen&, int) { return AwsErrorResponse(424, "ModelErrorException", "bad"); });
   auto provider = MakeProvider(Options(fake));
   EXPECT_FALSE(Run(provider->Converse(Request())).ok());
   EXPECT_EQ(fake.calls(), 1);
@@ -465,7 +430,7 @@ TEST_F(BedrockProviderTest, CollectStreamAssemblesToolUse) {
 
 TEST_F(BedrockProviderTest, ConverseStreamThrottledBeforeTheStreamIsRetried) {
   FakeBedrock fake([](const Seen&, int call) {
-    if (call == 0) return AwsError(429, "ThrottlingException", "slow down");
+    if (call == 0) return AwsErrorResponse(429, "ThrottlingException", "slow down");
     return StreamOf(Frames(ToolStreamEvents()));
   });
   auto provider = MakeProvider(Options(fake));
@@ -481,7 +446,8 @@ TEST_F(BedrockProviderTest, ConverseStreamThrottledBeforeTheStreamIsRetried) {
 
 TEST_F(BedrockProviderTest, ConverseStreamValidationErrorBeforeTheStream) {
   FakeBedrock fake([](const Seen&, int) {
-    return AwsError(400, "ValidationException", "A conversation must start with a user message.");
+    return AwsErrorResponse(400, "ValidationException",
+                            "A conversation must start with a user message.");
   });
   auto provider = MakeProvider(Options(fake));
   auto stream = Run(provider->ConverseStream(Request()));

@@ -101,6 +101,34 @@ inline http::Response EventStreamOf(std::string bytes, http::Headers headers = {
   return response;
 }
 
+// The verifier's view of the test credentials: kAccessKey with kSecret, requiring kToken.
+inline aws::CredentialLookup TestCredentialLookup() {
+  return [](std::string_view id) -> std::optional<aws::VerifierKey> {
+    if (id != kAccessKey) return std::nullopt;
+    return aws::VerifierKey{kSecret, kToken};
+  };
+}
+
+// Checks `request`'s SigV4 signature (service "bedrock", region us-east-1) with `verifier`; nullopt
+// when it verifies or the request carries a bearer token instead.
+inline std::optional<aws::VerifyFailure> VerifyTestSignature(aws::SigV4Verifier& verifier,
+                                                             const http::Request& request) {
+  if (request.headers.Get("authorization").value_or("").starts_with("Bearer ")) {
+    return std::nullopt;
+  }
+  std::vector<aws::HeaderView> headers;
+  for (const auto& [name, value] : request.headers) headers.push_back({name, value});
+  aws::SignableRequest signable{.method = request.method,
+                                .path = request.Path(),
+                                .query = request.Query(),
+                                .headers = headers,
+                                .body = request.body,
+                                .payload_hash = {}};
+  aws::VerifyOptions options{
+      .service = "bedrock", .region = "us-east-1", .now = std::chrono::system_clock::now()};
+  return verifier.Verify(signable, options);
+}
+
 struct SeenRequest {
   http::Request request;
   std::optional<aws::VerifyFailure> verify_failure;  // nullopt: verified (or bearer)
@@ -123,20 +151,7 @@ class VerifyingBedrock {
 
  private:
   http::Response Handle(const http::Request& request) {
-    SeenRequest seen{request, std::nullopt};
-    if (!request.headers.Get("authorization").value_or("").starts_with("Bearer ")) {
-      std::vector<aws::HeaderView> headers;
-      for (const auto& [name, value] : request.headers) headers.push_back({name, value});
-      aws::SignableRequest signable{.method = request.method,
-                                    .path = request.Path(),
-                                    .query = request.Query(),
-                                    .headers = headers,
-                                    .body = request.body,
-                                    .payload_hash = {}};
-      aws::VerifyOptions options{
-          .service = "bedrock", .region = "us-east-1", .now = std::chrono::system_clock::now()};
-      seen.verify_failure = verifier_.Verify(signable, options);
-    }
+    SeenRequest seen{request, VerifyTestSignature(verifier_, request)};
     int call;
     {
       std::lock_guard lock(mutex_);
@@ -151,10 +166,7 @@ class VerifyingBedrock {
   }
 
   Script script_;
-  aws::SigV4Verifier verifier_{[](std::string_view id) -> std::optional<aws::VerifierKey> {
-    if (id != kAccessKey) return std::nullopt;
-    return aws::VerifierKey{kSecret, kToken};
-  }};
+  aws::SigV4Verifier verifier_{TestCredentialLookup()};
   mutable std::mutex mutex_;
   std::vector<SeenRequest> seen_;  // guarded by mutex_
   // Last: stopped (destroyed) first, so no handler runs on the members above after they are gone.
