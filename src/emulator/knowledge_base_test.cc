@@ -35,7 +35,8 @@ TEST(KnowledgeBaseTest, Bm25RanksTheMatchingChunkFirst) {
   auto hits = kb.Retrieve(q);
   ASSERT_TRUE(hits.ok()) << hits.error();
   ASSERT_GE(hits->size(), 2u);
-  EXPECT_EQ(kb.ChunkText((*hits)[0].chunk), "Paris is the capital of France.\n\nThe Eiffel Tower stands in Paris.");
+  EXPECT_EQ(kb.ChunkText((*hits)[0].chunk),
+            "Paris is the capital of France.\n\nThe Eiffel Tower stands in Paris.");
   EXPECT_GT((*hits)[0].score, (*hits)[1].score);
   EXPECT_LE((*hits)[0].score, 1.0);
 }
@@ -120,13 +121,16 @@ INSTANTIATE_TEST_SUITE_P(
         FilterCase{R"({"greaterThan":{"key":"year","value":2021}})", {"germany.md"}},
         FilterCase{R"({"lessThanOrEquals":{"key":"year","value":2020}})", {"france.txt"}},
         FilterCase{R"({"in":{"key":"lang","value":["en","fr"]}})", {"france.txt"}},
-        FilterCase{R"({"startsWith":{"key":"x-amz-bedrock-kb-source-uri","value":"s3://bedrock-emulator-kb/ger"}})",
-                   {"germany.md"}},
+        FilterCase{
+            R"({"startsWith":{"key":"x-amz-bedrock-kb-source-uri","value":"s3://bedrock-emulator-kb/ger"}})",
+            {"germany.md"}},
         FilterCase{R"({"listContains":{"key":"tags","value":"eu"}})", {"germany.md"}},
-        FilterCase{R"({"andAll":[{"equals":{"key":"lang","value":"en"}},{"lessThan":{"key":"year","value":2030}}]})",
-                   {"france.txt"}},
-        FilterCase{R"({"orAll":[{"equals":{"key":"lang","value":"en"}},{"equals":{"key":"lang","value":"de"}}]})",
-                   {"germany.md", "france.txt"}}));
+        FilterCase{
+            R"({"andAll":[{"equals":{"key":"lang","value":"en"}},{"lessThan":{"key":"year","value":2030}}]})",
+            {"france.txt"}},
+        FilterCase{
+            R"({"orAll":[{"equals":{"key":"lang","value":"en"}},{"equals":{"key":"lang","value":"de"}}]})",
+            {"germany.md", "france.txt"}}));
 
 TEST(MatchesFilterTest, UnknownOperatorIsAnError) {
   auto result = MatchesFilter(json::parse(R"({"near":{"key":"a","value":1}})"), {});
@@ -136,8 +140,8 @@ TEST(MatchesFilterTest, UnknownOperatorIsAnError) {
 }
 
 TEST(MatchesFilterTest, AndAllWithOneFilterIsAnError) {
-  EXPECT_FALSE(MatchesFilter(json::parse(R"({"andAll":[{"equals":{"key":"a","value":1}}]})"), {})
-                   .ok());
+  EXPECT_FALSE(
+      MatchesFilter(json::parse(R"({"andAll":[{"equals":{"key":"a","value":1}}]})"), {}).ok());
 }
 
 TEST(MatchesFilterTest, MissingKeyIsAnError) {
@@ -179,9 +183,11 @@ class KnowledgeBaseDirectoryTest : public ::testing::Test {
 
 TEST_F(KnowledgeBaseDirectoryTest, LoadsTextFilesWithSidecarsAndSkipsTheRest) {
   Write("a.txt", "Alpha document about rivers.");
-  Write("sub/b.html", "<html><head><style>p{}</style></head><body><p>Beta &amp; rivers</p></body></html>");
-  Write("sub/b.html.metadata.json",
-        R"({"metadataAttributes":{"team":{"value":{"type":"STRING","stringValue":"blue"}},"n":3}})");
+  Write("sub/b.html",
+        "<html><head><style>p{}</style></head><body><p>Beta &amp; rivers</p></body></html>");
+  Write(
+      "sub/b.html.metadata.json",
+      R"({"metadataAttributes":{"team":{"value":{"type":"STRING","stringValue":"blue"}},"n":3}})");
   Write("image.png", "\x89PNG");
   Write(".hidden/c.txt", "hidden rivers");
   auto kb = KnowledgeBase::LoadDirectory(dir_, {});
