@@ -120,6 +120,7 @@ function ServerItem({ server, selected, onToggle, onRemove }) {
         <label for={checkboxId} class="server-label">
           <span class="server-name">{server.server_name || id}</span>
           {server.server_name && server.server_name !== id && <span class="server-id">{id}</span>}
+          {server.scope === 'global' && <span class="server-scope">shared</span>}
         </label>
         {status && <span class={`status-dot status-${status}`} title={status}>
           <span class="sr-only">status: </span>{status}
@@ -138,7 +139,7 @@ function ServerItem({ server, selected, onToggle, onRemove }) {
       {(errorText || stderr) && (
         <details class="server-error">
           <summary>Why it failed</summary>
-          {errorText && <p>{errorText}</p>}
+          {errorText && (errorText.includes('\n') ? <pre>{errorText}</pre> : <p>{errorText}</p>)}
           {stderr && <pre aria-label="The server's last error output">{stderr}</pre>}
         </details>
       )}
