@@ -22,6 +22,7 @@
 #include <optional>
 
 #include "mcp/internal/async_queue.h"
+#include "mcp/internal/line_framer.h"
 #include "mcp/protocol.h"
 
 namespace bedrock::mcp {
@@ -201,11 +202,10 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
 
   Awaitable<void> ReadLoop(std::shared_ptr<StdioTransport> self) {
     (void)self;  // keeps the transport alive while the loop runs
-    std::string buffer;
-    size_t scanned = 0;
-    bool skipping = false;  // discarding the rest of an oversize line
+    internal::LineFramer framer(options_.max_line_bytes);
     std::array<char, 65536> chunk;
     const ParseLimits limits{options_.max_line_bytes, options_.max_json_depth};
+    bool oversize = false;
     for (;;) {
       auto [ec, n] = co_await output_.async_read_some(asio::buffer(chunk),
                                                       asio::as_tuple(asio::use_awaitable));
@@ -218,45 +218,31 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
             "{}", DescribeEnd(process_ ? "closed its stdout" : "stdin closed")));
         co_return;
       }
-      buffer.append(chunk.data(), n);
-      size_t start = 0;
-      for (;;) {
-        size_t newline = buffer.find('\n', scanned);
-        if (newline == std::string::npos) break;
-        std::string_view line(buffer.data() + start, newline - start);
-        scanned = start = newline + 1;
-        if (skipping) {
-          skipping = false;
-          continue;
-        }
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-        Deliver(line, limits);
-      }
-      buffer.erase(0, start);
-      scanned = buffer.size();
-      if (buffer.size() > options_.max_line_bytes) {
-        if (options_.oversize_is_fatal) {
-          auto reason = core::Error::PayloadTooLarge("{} sent a message over the limit of {} bytes",
-                                                     peer_, options_.max_line_bytes);
-          spdlog::error("mcp: {}", reason.message());
-          inbox_.Close(reason);
-          asio::co_spawn(executor_, Close(), asio::detached);
-          co_return;
-        }
-        if (!skipping) {
-          Incoming rejected;
-          rejected.message = Response::Failure(
-              std::nullopt, RpcError{kInvalidRequest,
-                                     fmt::format("message exceeds the limit of {} bytes",
-                                                 options_.max_line_bytes),
-                                     nullptr});
-          rejected.rejected = true;
-          inbox_.Push(std::move(rejected));
-        }
-        skipping = true;
-        buffer.clear();
-        scanned = 0;
+      framer.Feed(
+          std::string_view(chunk.data(), n), [&](std::string_view line) { Deliver(line, limits); },
+          [&] {
+            if (options_.oversize_is_fatal) {
+              oversize = true;
+              return;
+            }
+            Incoming rejected;
+            rejected.message = Response::Failure(
+                std::nullopt, RpcError{kInvalidRequest,
+                                       fmt::format("message exceeds the limit of {} bytes",
+                                                   options_.max_line_bytes),
+                                       nullptr});
+            rejected.rejected = true;
+            inbox_.Push(std::move(rejected));
+          });
+      if (oversize) {
+        // The answer the line carried is lost: failing every pending call at once beats waiting
+        // for their timeouts.
+        auto reason = core::Error::PayloadTooLarge("{} sent a message over the limit of {} bytes",
+                                                   peer_, options_.max_line_bytes);
+        spdlog::error("mcp: {}", reason.message());
+        inbox_.Close(reason);
+        asio::co_spawn(executor_, Close(), asio::detached);
+        co_return;
       }
     }
   }

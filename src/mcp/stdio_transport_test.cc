@@ -170,6 +170,21 @@ TEST(StdioTransportTest, GarbageOnStdoutIsSkipped) {
   });
 }
 
+TEST(StdioTransportTest, ResponseToUnknownIdIsDroppedAndTheSessionContinues) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectTo(ex, TestServer());
+    MCP_CO_ASSERT_OK(client);
+    auto result = co_await (*client)->CallTool("stray", {});
+    MCP_CO_ASSERT_OK(result);
+    EXPECT_EQ(result->content.at(0).at("text"), "ok");
+    EXPECT_EQ((*client)->session().pending_calls(), 0u);
+    auto echoed = co_await (*client)->CallTool("echo", Args(R"({"text":"after"})"));
+    MCP_CO_ASSERT_OK(echoed);
+    EXPECT_EQ(echoed->content.at(0).at("text"), "after");
+    co_await (*client)->Close();
+  });
+}
+
 TEST(StdioTransportTest, BannerBeforeFirstMessageIsTolerated) {
   RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
     auto client = co_await ConnectTo(ex, TestServerIn("banner"));

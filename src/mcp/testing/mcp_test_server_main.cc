@@ -66,6 +66,15 @@ void AddTools(Server& server) {
                     WriteRaw(1, "garbage: not json at all\n{\"jsonrpc\":\"2.0\"}\n");
                     co_return CallToolResult::Text("ok");
                   }});
+  server.AddTool({.name = "stray",
+                  .description = "Answers a request the client never sent, then this one",
+                  .handler = [](json::object, ServerContext&) -> ToolResult {
+                    WriteRaw(1,
+                             "{\"jsonrpc\":\"2.0\",\"id\":987654,\"result\":{}}\n"
+                             "{\"jsonrpc\":\"2.0\",\"id\":\"nobody\",\"error\":{\"code\":-32603,"
+                             "\"message\":\"stray\"}}\n");
+                    co_return CallToolResult::Text("ok");
+                  }});
   server.AddTool({.name = "flood",
                   .description = "Floods stderr",
                   .handler = [](json::object args, ServerContext&) -> ToolResult {
