@@ -104,6 +104,14 @@ class BedrockInvokeTest : public ::testing::Test {
     }());
   }
 
+  // Streams ClaudeRequest() through `claude` and assembles the answer.
+  core::Result<ChatResponse> CollectClaude(ChatProvider& claude) {
+    return RunCo(io_, [&]() -> awaitable<core::Result<ChatResponse>> {
+      BEDROCK_CO_TRY_ASSIGN(auto stream, co_await claude.ConverseStream(ClaudeRequest()));
+      co_return co_await CollectStream(*stream);
+    }());
+  }
+
   static ChatRequest ClaudeRequest() {
     ChatRequest request;
     request.model_id = kClaude;
@@ -355,10 +363,7 @@ TEST_F(BedrockInvokeTest, ClaudeConverseStreamAssemblesThinkingTextAndToolUse) {
       [](const http::Request&, int) { return EventStreamOf(ChunksOf(ClaudeStreamEvents())); });
   auto client = MakeClient(fake);
   auto claude = client->ClaudeProvider();
-  auto response = RunCo(io_, [&]() -> awaitable<core::Result<ChatResponse>> {
-    BEDROCK_CO_TRY_ASSIGN(auto stream, co_await claude->ConverseStream(ClaudeRequest()));
-    co_return co_await CollectStream(*stream);
-  }());
+  auto response = CollectClaude(*claude);
   ASSERT_TRUE(response.ok()) << response.error();
   ASSERT_EQ(response->message.content.size(), 3u);
   EXPECT_EQ(std::get<ReasoningBlock>(response->message.content[0]),
@@ -384,10 +389,7 @@ TEST_F(BedrockInvokeTest, ClaudeStreamEndingBeforeMessageStopIsAnError) {
   });
   auto client = MakeClient(fake);
   auto claude = client->ClaudeProvider();
-  auto response = RunCo(io_, [&]() -> awaitable<core::Result<ChatResponse>> {
-    BEDROCK_CO_TRY_ASSIGN(auto stream, co_await claude->ConverseStream(ClaudeRequest()));
-    co_return co_await CollectStream(*stream);
-  }());
+  auto response = CollectClaude(*claude);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().code(), core::ErrorCode::kUpstreamFailure);
   EXPECT_NE(response.error().message().find("before message_stop"), std::string::npos);
@@ -401,10 +403,7 @@ TEST_F(BedrockInvokeTest, ClaudeErrorEventEndsTheStream) {
   });
   auto client = MakeClient(fake);
   auto claude = client->ClaudeProvider();
-  auto response = RunCo(io_, [&]() -> awaitable<core::Result<ChatResponse>> {
-    BEDROCK_CO_TRY_ASSIGN(auto stream, co_await claude->ConverseStream(ClaudeRequest()));
-    co_return co_await CollectStream(*stream);
-  }());
+  auto response = CollectClaude(*claude);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().message(),
             "model provider bedrock: Claude overloaded_error: Overloaded");
@@ -418,10 +417,7 @@ TEST_F(BedrockInvokeTest, ClaudeStreamExceptionFrameIsReportedWithItsType) {
   });
   auto client = MakeClient(fake);
   auto claude = client->ClaudeProvider();
-  auto response = RunCo(io_, [&]() -> awaitable<core::Result<ChatResponse>> {
-    BEDROCK_CO_TRY_ASSIGN(auto stream, co_await claude->ConverseStream(ClaudeRequest()));
-    co_return co_await CollectStream(*stream);
-  }());
+  auto response = CollectClaude(*claude);
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.error().code(), core::ErrorCode::kDeadlineExceeded);
   EXPECT_EQ(response.error().message(),
