@@ -323,17 +323,28 @@ asio::awaitable<core::Result<Credentials>> ExecuteProfilePlan(ProviderContext co
     co_return creds.error();
   }
   for (AssumeRoleStep& step : plan.roles) {
-    if (!step.mfa_serial.empty()) {
-      co_return core::Error::Unimplemented(
-          "profile '{}' sets mfa_serial: assuming a role with MFA needs a token code, which "
-          "bedrock-mcp cannot prompt for",
-          step.profile);
-    }
     AssumeRoleParams params;
     params.role_arn = step.role_arn;
     params.role_session_name = step.role_session_name;
     params.external_id = step.external_id;
     params.duration_seconds = step.duration_seconds;
+    if (!step.mfa_serial.empty()) {
+      if (!context.mfa_code) {
+        co_return core::Error::Unimplemented(
+            "profile '{}' sets mfa_serial {}: assuming its role needs a code from that MFA "
+            "device, and this process has no way to ask for one (it is not interactive); use a "
+            "profile without mfa_serial, or export temporary credentials from `aws sts "
+            "assume-role --serial-number ... --token-code ...`",
+            step.profile, step.mfa_serial);
+      }
+      auto code = co_await context.mfa_code(step.mfa_serial);
+      if (!code.ok()) {
+        co_return code.error().WithContext(
+            fmt::format("MFA code for {} (profile '{}')", step.mfa_serial, step.profile));
+      }
+      params.serial_number = step.mfa_serial;
+      params.token_code = std::move(*code);
+    }
     StsClient sts = MakeSts(context, &profiles, step.profile);
     Credentials source = std::move(*creds);
     creds = co_await sts.AssumeRole(std::move(source), std::move(params));

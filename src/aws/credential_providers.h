@@ -57,6 +57,11 @@ namespace bedrock::aws {
 // The shape the Bedrock client takes (llm::CredentialsProvider is the same type).
 using CredentialsFunction = std::function<boost::asio::awaitable<core::Result<Credentials>>()>;
 
+// Supplies the current code of the MFA device `serial` (a profile's mfa_serial) for an
+// AssumeRole, e.g. by asking the user. An error stops the chain with it.
+using MfaCodeProvider =
+    std::function<boost::asio::awaitable<core::Result<std::string>>(std::string serial)>;
+
 // What the network sources share. Copyable; Env and Clock are borrowed (must outlive it).
 struct ProviderContext {
   ProviderContext(http::Client client, const core::Env& env, const core::Clock& clock)
@@ -68,6 +73,9 @@ struct ProviderContext {
   // Shared by STS and SSO calls; null: a private standard-mode strategy per call.
   std::shared_ptr<RetryStrategy> retry;
   RetrySleeper sleeper;  // null: a real timer
+  // Asked for a code when a profile's role has mfa_serial. Null (a server, a non-interactive
+  // process): such profiles fail with an error that says so.
+  MfaCodeProvider mfa_code;
 
   std::chrono::milliseconds sts_timeout{10'000};
   std::chrono::milliseconds sso_timeout{10'000};

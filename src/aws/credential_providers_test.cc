@@ -238,6 +238,63 @@ TEST_F(ProviderTest, MfaSerialIsReportedAsUnsupported) {
   EXPECT_EQ(creds.error().code(), core::ErrorCode::kUnimplemented);
 }
 
+TEST_F(ProviderTest, MfaSerialWithoutACodeSourceSaysHowToProceed) {
+  WriteConfig(
+      "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = s\n"
+      "mfa_serial = arn:aws:iam::1:mfa/me\n");
+  WriteCredentials("[s]\naws_access_key_id = A\naws_secret_access_key = S\n");
+  env_.Set("AWS_PROFILE", "r");
+  auto creds = Resolve();
+  ASSERT_FALSE(creds.ok());
+  const std::string& m = creds.error().message();
+  EXPECT_NE(m.find("arn:aws:iam::1:mfa/me"), std::string::npos) << m;
+  EXPECT_NE(m.find("not interactive"), std::string::npos) << m;
+}
+
+TEST_F(ProviderTest, MfaSerialSendsTheProvidedCodeWithAssumeRole) {
+  FakeServer sts([](const http::Request&) {
+    return http::Response::Text(200, StsXml("AssumeRole", "ASIAMFA"));
+  });
+  WriteConfig(
+      "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = s\n"
+      "mfa_serial = arn:aws:iam::1:mfa/me\n");
+  WriteCredentials("[s]\naws_access_key_id = A\naws_secret_access_key = S\n");
+  env_.Set("AWS_PROFILE", "r");
+  env_.Set("AWS_ENDPOINT_URL_STS", sts.url());
+  auto context = Context();
+  std::vector<std::string> asked;
+  context.mfa_code = [&asked](std::string serial) -> asio::awaitable<core::Result<std::string>> {
+    asked.push_back(serial);
+    co_return std::string("123456");
+  };
+  auto creds = RunCo(io_, DefaultCredentialsProvider::ResolveChain(context));
+  ASSERT_TRUE(creds.ok()) << creds.error();
+  EXPECT_EQ(creds->access_key_id, "ASIAMFA");
+  EXPECT_EQ(asked, std::vector<std::string>{"arn:aws:iam::1:mfa/me"});
+  auto requests = sts.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_NE(
+      requests[0].body.find("SerialNumber=arn%3Aaws%3Aiam%3A%3A1%3Amfa%2Fme&TokenCode=123456"),
+      std::string::npos)
+      << requests[0].body;
+}
+
+TEST_F(ProviderTest, MfaCodeSourceFailureStopsTheChain) {
+  WriteConfig(
+      "[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = s\nmfa_serial = m\n");
+  WriteCredentials("[s]\naws_access_key_id = A\naws_secret_access_key = S\n");
+  env_.Set("AWS_PROFILE", "r");
+  auto context = Context();
+  context.mfa_code = [](std::string) -> asio::awaitable<core::Result<std::string>> {
+    co_return core::Error::Cancelled("the user closed the prompt");
+  };
+  auto creds = RunCo(io_, DefaultCredentialsProvider::ResolveChain(context));
+  ASSERT_FALSE(creds.ok());
+  EXPECT_EQ(creds.error().code(), core::ErrorCode::kCancelled);
+  EXPECT_NE(creds.error().message().find("MFA code for m (profile 'r')"), std::string::npos)
+      << creds.error();
+}
+
 // --- credential_process ---
 
 TEST_F(ProviderTest, CredentialProcessOutputIsUsed) {

@@ -123,6 +123,10 @@ boost::asio::awaitable<core::Result<Credentials>> StsClient::AssumeRole(Credenti
   if (params.duration_seconds) {
     AddParam(body, "DurationSeconds", std::to_string(*params.duration_seconds));
   }
+  if (!params.serial_number.empty()) {
+    AddParam(body, "SerialNumber", params.serial_number);
+    AddParam(body, "TokenCode", params.token_code);
+  }
   std::optional<Credentials> signer(std::move(source));
   co_return co_await Call("AssumeRole", std::move(body), std::move(signer));
 }

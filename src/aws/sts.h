@@ -51,6 +51,9 @@ struct AssumeRoleParams {
   std::string role_session_name;  // empty: "bedrock-mcp-<unix millis>"
   std::string external_id;
   std::optional<int> duration_seconds;
+  // MFA: the device's serial number (or ARN) and the current code from it; both or neither.
+  std::string serial_number;
+  std::string token_code;
 };
 
 struct WebIdentityParams {
