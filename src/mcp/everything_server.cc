@@ -325,7 +325,7 @@ void AddDemoTools(Server& server, const std::shared_ptr<State>& state) {
         double sum = *a + *b;
         CallToolResult result = CallToolResult::Text(fmt::format(
             "The sum of {} and {} is {}", FormatNumber(*a), FormatNumber(*b), FormatNumber(sum)));
-        result.structured_content = json::object{{"sum", sum}};
+        result.structured_content = json::object{{"sum", JsonNumber(sum)}};
         co_return result;
       });
   add.title = "Add";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mcp/protocol.h"
+#include "mcp/types.h"
 
 namespace bedrock::mcp {
 namespace asio = boost::asio;
@@ -375,8 +376,8 @@ Awaitable<core::Status> RequestContext::NotifyProgress(double progress, std::opt
   if (progress_token_.is_null()) co_return core::OkStatus();
   json::object params;
   params[kProgressTokenKey] = progress_token_;
-  params["progress"] = progress;
-  if (total) params["total"] = *total;
+  params["progress"] = JsonNumber(progress);
+  if (total) params["total"] = JsonNumber(*total);
   if (!message.empty() && (session_->protocol_version().empty() ||
                            Has2025_03_26Features(session_->protocol_version()))) {
     params["message"] = message;

@@ -1,6 +1,7 @@
 #include "mcp/types.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 #include "mcp/protocol.h"
 
@@ -41,6 +42,15 @@ Implementation Implementation::FromJson(const json::value& value) {
     out.icons = icons->get_array();
   }
   return out;
+}
+
+json::value JsonNumber(double value) {
+  // Within ±2^53 every integer is exact in a double, so the conversion loses nothing.
+  constexpr double kExact = 9007199254740992.0;
+  if (std::isfinite(value) && value == std::trunc(value) && std::fabs(value) <= kExact) {
+    return static_cast<int64_t>(value);
+  }
+  return value;
 }
 
 namespace content {

@@ -44,6 +44,10 @@ struct Implementation {
   static Implementation FromJson(const boost::json::value& value);
 };
 
+// A JSON number for `value`: an integer when it is integral (Boost.JSON writes every double in
+// exponent form, 100.0 as 1E2, which is valid but reads badly in progress and results).
+boost::json::value JsonNumber(double value);
+
 // Builders for content blocks (ContentBlock in the schema).
 namespace content {
 boost::json::object Text(std::string_view text);

@@ -1,0 +1,92 @@
+// The official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
+// package-lock.json) against `bedrock-mcp mcp-server everything` over Streamable HTTP: every
+// server scenario of the 2025-11-25 requirement set (the scored ones and the not-scored ones it
+// also runs) must pass, with no failing or warning check.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { nodeBinary, runProcess, sourceDir, startBinary } from './lib/harness.mjs';
+
+const conformance = path.join(sourceDir,
+    'node_modules/@modelcontextprotocol/conformance/dist/index.js');
+
+// The scenario names of the requirement set, scored and not scored (for the server leg).
+function requiredScenarios(revision) {
+  const file = path.join(sourceDir,
+      `node_modules/@modelcontextprotocol/conformance/requirements/${revision}.yaml`);
+  const scored = [];
+  const notScored = [];
+  let section = '';
+  let pending = null;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (/^\S/.test(line)) section = line.replace(/:.*/, '');
+    const item = line.match(/^ {2}- ([\w/-]+)\s*$/);
+    if (item && section === 'server') scored.push(item[1]);
+    const entry = line.match(/^ {2}- scenario: ([\w/-]+)/);
+    if (entry && section === 'not_scored') pending = entry[1];
+    const leg = line.match(/^ {4}leg: (\w+)/);
+    if (leg && pending) {
+      if (leg[1] === 'server') notScored.push(pending);
+      pending = null;
+    }
+  }
+  return { scored, notScored };
+}
+
+// Every check the suite wrote under `dir` (one checks.json per scenario), with its scenario.
+function readChecks(dir) {
+  const checks = [];
+  for (const entry of readdirSync(dir, { recursive: true })) {
+    if (!entry.endsWith('checks.json')) continue;
+    const scenario = path.dirname(entry);
+    for (const check of JSON.parse(readFileSync(path.join(dir, entry), 'utf8'))) {
+      checks.push({ scenario, ...check });
+    }
+  }
+  return checks;
+}
+
+let server;
+let outputDir;
+
+before(async () => {
+  server = await startBinary(['mcp-server', 'everything', '--transport', 'http', '--port', '0']);
+  outputDir = mkdtempSync(path.join(tmpdir(), 'bedrock-conformance-server-'));
+});
+
+after(async () => {
+  if (server) assert.equal(await server.stop(), 0, server.stderr);
+  if (outputDir) rmSync(outputDir, { recursive: true, force: true });
+});
+
+test('conformance server --requirements 2025-11-25 passes in full', { timeout: 300_000 },
+    async () => {
+      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+      const run = await runProcess(nodeBinary, [
+        conformance, 'server', '--url', server.url, '--requirements', '2025-11-25',
+        '-o', outputDir,
+      ], { timeoutMs: 280_000 });
+      const output = run.stdout + run.stderr;
+      const checks = readChecks(outputDir);
+      const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
+      const report = bad.map((c) => `${c.scenario}: ${c.status} ${c.id}: ${c.errorMessage ?? ''}`);
+      const summary = output.match(/Total: (\d+) passed, (\d+) failed/);
+      assert.ok(summary, `no summary line in the suite's output:\n${output}`);
+      console.log(summary[0]);
+      assert.deepEqual(report, [], `failing checks:\n${report.join('\n')}\n${output}`);
+      assert.equal(Number(summary[2]), 0, output);
+      assert.ok(Number(summary[1]) > 0, output);
+      assert.equal(run.code, 0, output);
+
+      // Every scenario the revision requires ran and passed, the not-scored ones included.
+      const { scored, notScored } = requiredScenarios('2025-11-25');
+      assert.ok(scored.length >= 30, `requirement set looks wrong: ${scored}`);
+      for (const name of [...scored, ...notScored]) {
+        assert.match(output, new RegExp(`✓ ${name}: \\d+ passed, 0 failed`),
+            `scenario ${name} did not pass:\n${output}`);
+      }
+      assert.match(output, /Not scored for 2025-11-25: \d+ scenario\(s\) run, 0 failing/, output);
+    });
