@@ -9,6 +9,8 @@
 #include <cmath>
 #include <random>
 
+#include "aws/rate_limiter.h"
+
 namespace bedrock::aws {
 namespace {
 
@@ -123,8 +125,23 @@ RetryErrorKind ClassifyError(const core::Error& error) {
   }
 }
 
-RetryStrategy::RetryStrategy(RetryConfig config, RandomSource random)
-    : config_(config), random_(std::move(random)), quota_(config.initial_quota) {}
+RetryStrategy::RetryStrategy(RetryConfig config, RandomSource random, const core::Clock* clock)
+    : config_(config), random_(std::move(random)), quota_(config.initial_quota) {
+  if (config_.mode == RetryMode::kAdaptive) {
+    limiter_ =
+        std::make_unique<AdaptiveRateLimiter>(clock ? *clock : core::SystemClock::Instance());
+  }
+}
+
+RetryStrategy::~RetryStrategy() = default;
+
+std::chrono::milliseconds RetryStrategy::BeforeAttempt() {
+  return limiter_ ? limiter_->AcquireDelay() : std::chrono::milliseconds(0);
+}
+
+void RetryStrategy::AfterAttempt(RetryErrorKind kind) {
+  if (limiter_) limiter_->OnResponse(kind == RetryErrorKind::kThrottling);
+}
 
 double RetryStrategy::Random() {
   if (random_) return std::clamp(random_(), 0.0, 1.0);

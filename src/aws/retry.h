@@ -25,8 +25,9 @@
 // - A retry quota shared by every call of a strategy: 500 tokens; a retry costs 5 (10 after a
 //   timeout); when the quota cannot pay, the error is returned instead of retried. A successful
 //   call refunds what its last retry cost, or 1 token when it needed no retry (capped at 500).
-// Legacy mode is standard mode without the quota. Adaptive mode's client-side rate limiter is not
-// implemented: it behaves as standard mode.
+// Legacy mode is standard mode without the quota. Adaptive mode is standard mode plus the SDKs'
+// client-side rate limiter (aws/rate_limiter.h): every attempt first waits for BeforeAttempt()'s
+// delay (zero until the service has throttled), and reports its outcome with AfterAttempt().
 //
 // Thread-safety: RetryStrategy is internally locked and may be shared by concurrent calls on any
 // thread. The free functions are pure.
@@ -43,10 +44,13 @@
 
 #include "aws/errors.h"
 #include "aws/shared_config.h"
+#include "core/clock.h"
 #include "core/env.h"
 #include "core/result.h"
 
 namespace bedrock::aws {
+
+class AdaptiveRateLimiter;
 
 enum class RetryMode { kStandard, kLegacy, kAdaptive };
 
@@ -92,9 +96,18 @@ class RetryStrategy {
   // Uniform in [0, 1). Null: a thread-local PRNG.
   using RandomSource = std::function<double()>;
 
-  explicit RetryStrategy(RetryConfig config = {}, RandomSource random = nullptr);
+  // `clock` drives the adaptive mode's rate limiter (null: the system clock; must outlive us).
+  explicit RetryStrategy(RetryConfig config = {}, RandomSource random = nullptr,
+                         const core::Clock* clock = nullptr);
+  ~RetryStrategy();
 
   const RetryConfig& config() const { return config_; }
+
+  // Before every attempt, the first included: how long to wait before sending it (adaptive mode's
+  // rate limiter; always zero in the other modes).
+  std::chrono::milliseconds BeforeAttempt();
+  // After every attempt: its outcome (kNone for a success or an error that is not retryable).
+  void AfterAttempt(RetryErrorKind kind);
 
   // The state of one call (one operation, however many attempts).
   struct CallState {
@@ -117,6 +130,7 @@ class RetryStrategy {
 
   const RetryConfig config_;
   RandomSource random_;
+  std::unique_ptr<AdaptiveRateLimiter> limiter_;  // adaptive mode only
   mutable std::mutex mutex_;
   int quota_;  // guarded by mutex_
 };
@@ -154,7 +168,9 @@ boost::asio::awaitable<core::Result<T>> RetryingCall(RetryStrategy& strategy, At
   if (!sleeper) sleeper = DefaultRetrySleeper();
   RetryStrategy::CallState state;
   while (true) {
+    if (auto wait = strategy.BeforeAttempt(); wait.count() > 0) co_await sleeper(wait);
     Attempt<T> outcome = co_await attempt_fn(state.attempt);
+    strategy.AfterAttempt(outcome.result.ok() ? RetryErrorKind::kNone : outcome.kind);
     if (outcome.result.ok()) {
       strategy.OnSuccess(state);
       co_return std::move(outcome.result);

@@ -52,7 +52,7 @@ BedrockHttp::BedrockHttp(http::Client client, BedrockOptions options, BedrockSer
     : client_(std::move(client)),
       options_(std::move(options)),
       service_(service),
-      retry_(options_.retry, options_.retry_random) {}
+      retry_(options_.retry, options_.retry_random, options_.clock) {}
 
 core::Result<std::shared_ptr<BedrockHttp>> BedrockHttp::Create(http::Client client,
                                                                BedrockOptions options,
@@ -148,9 +148,13 @@ awaitable<core::Result<Response>> BedrockHttp::Retrying(const BedrockCall& call,
   aws::RetryStrategy::CallState state;
   while (true) {
     const int attempt = state.attempt;
+    if (auto wait = retry_.BeforeAttempt(); wait.count() > 0) {
+      if (auto waited = co_await Backoff(wait); !waited.ok()) co_return Wrap(waited.error());
+    }
     auto request = co_await BuildRequest(call, invocation_id, attempt, stream);
     if (!request.ok()) co_return Wrap(request.error());
     Outcome<Response> outcome = co_await exchange(std::move(*request));
+    retry_.AfterAttempt(outcome.response ? aws::RetryErrorKind::kNone : outcome.kind);
     if (outcome.response) {
       retry_.OnSuccess(state);
       co_return std::move(*outcome.response);
