@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "aws/credential_chain.h"
+#include "gateway/gateway.h"
 #include "gateway/static_ui.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -132,15 +133,28 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   // Signals are caught from before the "listening" line: a supervisor (or test) that sends
   // SIGTERM as soon as it sees it must get a graceful shutdown, not the default action.
   http::ShutdownSignals signals;
-  http::Server server(std::move(options), MakeRouter(std::chrono::steady_clock::now()));
+  gateway::GatewayOptions gateway_options(std::move(config->gateway));
+  gateway_options.version = BEDROCK_VERSION;
+  auto gateway = gateway::Gateway::Create(std::move(gateway_options));
+  if (!gateway.ok()) {
+    BEDROCK_LOG_ERROR(kComponent, "cannot start the gateway", {{"error", gateway.error()}});
+    return 1;
+  }
+  http::Router router = MakeRouter(std::chrono::steady_clock::now());
+  (*gateway)->AddRoutes(router);
+  (*gateway)->Start();
+  http::Server server(std::move(options), std::move(router));
   if (auto started = server.Start(); !started.ok()) {
     BEDROCK_LOG_ERROR(kComponent, "cannot start the HTTP server", {{"error", started.error()}});
+    (*gateway)->Shutdown(std::chrono::milliseconds(0));
     return 1;
   }
   BEDROCK_LOG_INFO(kComponent, "listening", {{"url", UrlFor(server, tls)}});
   int signal = signals.Wait();
   BEDROCK_LOG_INFO(kComponent, "shutting down", {{"signal", signal}});
+  // Requests first (streams end, in-flight calls finish), then the MCP sessions they used.
   server.Stop(config->shutdown_grace);
+  (*gateway)->Shutdown(config->shutdown_grace);
   BEDROCK_LOG_INFO(kComponent, "stopped");
   return 0;
 }

@@ -96,6 +96,12 @@ core::Result<HostPort> ParseHostPort(std::string_view text) {
 }
 
 core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& document) {
+  core::FakeEnv no_environment;
+  return ServeConfigFromDocument(document, no_environment);
+}
+
+core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& document,
+                                                  const core::Env& env) {
   ServeConfig config;
   config.server.host = "127.0.0.1";
   config.server.port = 7002;
@@ -103,20 +109,22 @@ core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& docu
   BEDROCK_TRY(root.ExpectObject());
   // Sections that other layers read (models, MCP servers, storage...) are listed too, so that a
   // typo in a section name is reported with a "did you mean".
-  config.unknown_keys = root.FindUnknownKeys(
-      {"server", "log", "aws", "models", "mcpServers", "gateway", "storage", "ui", "emulator"});
+  config.unknown_keys =
+      root.FindUnknownKeys({"server", "log", "aws", "models", "mcpServers", "auth", "policy",
+                            "store", "limits", "cors", "ui", "emulator"});
   if (auto server = BEDROCK_TRY(root.OptionalObject("server"))) {
     BEDROCK_TRY(ReadServerSection(*server, config));
   }
   if (auto log = BEDROCK_TRY(root.OptionalObject("log"))) {
     BEDROCK_TRY(ReadLogSection(*log, config));
   }
+  config.gateway = BEDROCK_TRY(gateway::GatewayConfigFromDocument(root, env));
   return config;
 }
 
 core::Result<ServeConfig> LoadServeConfig(const std::string& path, const core::Env& env) {
   auto document = BEDROCK_TRY(core::LoadJsonFile(path, {.env = &env}));
-  return ServeConfigFromDocument(document);
+  return ServeConfigFromDocument(document, env);
 }
 
 }  // namespace bedrock::app

@@ -15,6 +15,7 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "core/result.h"
+#include "gateway/config.h"
 #include "http/server.h"
 
 namespace bedrock::app {
@@ -24,6 +25,8 @@ struct ServeConfig {
   std::chrono::milliseconds shutdown_grace{std::chrono::seconds(10)};
   core::LogLevel log_level = core::LogLevel::kInfo;
   core::LogFormat log_format = core::LogFormat::kText;
+  // models, mcpServers, auth, policy, store, limits, cors (gateway/config.h).
+  gateway::GatewayConfig gateway;
   // Keys of the file that this build does not use yet, to warn about (never silently ignored).
   std::vector<core::Error> unknown_keys;
 };
@@ -36,7 +39,11 @@ struct HostPort {
 core::Result<HostPort> ParseHostPort(std::string_view text);
 
 // Reads the settings `serve` uses from a parsed document. Absent settings keep their defaults.
+// `env` supplies the gateway's overrides (API_KEY, MAX_TURNS, INACTIVE_TIME); without it none
+// apply.
 core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& document);
+core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& document,
+                                                  const core::Env& env);
 
 // Loads `path` with ${ENV} substitution from `env`, then ServeConfigFromDocument.
 core::Result<ServeConfig> LoadServeConfig(const std::string& path, const core::Env& env);

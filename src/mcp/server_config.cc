@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "mcp/sse_client.h"
 #include "mcp/streamable_http_client.h"
 
@@ -34,8 +36,25 @@ core::Result<std::map<std::string, std::string>> StringMap(const core::ConfigNod
 }  // namespace
 
 core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node) {
-  BEDROCK_TRY(node.RejectUnknownKeys({"command", "args", "env", "cwd", "url", "type", "headers",
-                                      "token", "description", "status", "disabled", "transport"}));
+  return ParseMcpServerEntry(node, {});
+}
+
+core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node,
+                                                  std::span<const std::string_view> extra_keys) {
+  // FindUnknownKeys reports, in member order, each member outside the standard keys; the first
+  // one that is not one of the caller's extra keys is the error.
+  BEDROCK_TRY(node.ExpectObject());
+  auto unknown = node.FindUnknownKeys({"command", "args", "env", "cwd", "url", "type", "headers",
+                                       "token", "description", "status", "disabled", "transport"});
+  size_t next_unknown = 0;
+  for (const auto& member : node.Members()) {
+    if (next_unknown == unknown.size()) break;
+    if (unknown[next_unknown].message().find(member.Location()) != 0) continue;  // a standard key
+    if (std::find(extra_keys.begin(), extra_keys.end(), member.key()) == extra_keys.end()) {
+      return std::move(unknown[next_unknown]);
+    }
+    ++next_unknown;
+  }
   McpServerConfig config;
   config.name = node.key();
   config.location = node.Location();

@@ -20,6 +20,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,10 @@ struct McpServerConfig {
 
 // One entry (`node` is the entry's object; its key names the server).
 core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node);
+// The same, also accepting the keys in `extra_keys` (left for the caller to read, e.g. the
+// gateway's per-server options); any other unknown key is still an error.
+core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node,
+                                                  std::span<const std::string_view> extra_keys);
 
 // Every entry of `node`: either the object holding "mcpServers" or the mcpServers object itself.
 // Disabled entries are returned with enabled == false.
