@@ -367,6 +367,23 @@ TEST(StreamableHttpServerPollingTest, ClosedStreamIsResumedWithLastEventId) {
   });
 }
 
+TEST(StreamableHttpServerPollingTest, SseOnlyStreamEndsAfterPrimingWhenClosedMidCall) {
+  EverythingEndpoint endpoint;
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = http::Client::Create(ex);
+    MCP_CO_ASSERT_OK(client);
+    std::string id = co_await Initialize(*client, endpoint.url());
+    auto closed = co_await PostInSession(*client, endpoint.url(), id, kReconnectionCall,
+                                         kLatestVersion, "text/event-stream");
+    MCP_CO_ASSERT_OK(closed);
+    auto events = Events(closed->body);
+    CO_ASSERT_TRUE(events.size() == 1u);
+    EXPECT_TRUE(events[0].data.empty());
+    EXPECT_EQ(events[0].retry_ms, 500);
+    EXPECT_EQ(endpoint.endpoint().session_count(), 1u);  // the session and the call go on
+  });
+}
+
 TEST(StreamableHttpServerPollingTest, OlderClientsGetNeitherPrimingNorClosedStreams) {
   EverythingEndpoint endpoint;
   RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
