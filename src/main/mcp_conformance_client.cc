@@ -148,6 +148,7 @@ Awaitable<int> Run(asio::any_io_executor executor, http::Client http_client, std
     oauth.client_metadata_url = std::string(kClientMetadataUrl);
     oauth.client_id = StringField(context, "client_id");
     oauth.client_secret = StringField(context, "client_secret");
+    oauth.client_private_key_pem = StringField(context, "private_key_pem");
     oauth.authorize = HeadlessAuthorization(http_client);
     oauth.peer_name = "conformance server";
     transport_options.auth = mcp::CreateOAuthClient(http_client, url, std::move(oauth));

@@ -1,7 +1,11 @@
 #include "mcp/oauth.h"
 
 #include <fmt/format.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -109,6 +113,41 @@ std::vector<std::string> SplitScopes(std::string_view scope) {
     start = end + 1;
   }
   return out;
+}
+
+// An ES256 signature (raw r || s, as JWS wants it) of `input` with a PEM EC P-256 private key.
+core::Result<std::string> SignEs256(std::string_view pem, std::string_view input) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr, EVP_PKEY_free);
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_EC ||
+      EVP_PKEY_get_bits(key.get()) != 256) {
+    return core::Error::InvalidArgument("the client private key is not a PEM EC P-256 key");
+  }
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  size_t length = 0;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &length,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    return core::Error::Internal("ES256 signing failed");
+  }
+  std::string der(length, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(der.data()), &length,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    return core::Error::Internal("ES256 signing failed");
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
+      d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(length)), ECDSA_SIG_free);
+  if (!sig) return core::Error::Internal("ES256 signing produced no signature");
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig.get(), &r, &s);
+  std::string raw(64, '\0');
+  BN_bn2binpad(r, reinterpret_cast<unsigned char*>(raw.data()), 32);
+  BN_bn2binpad(s, reinterpret_cast<unsigned char*>(raw.data()) + 32, 32);
+  return raw;
 }
 
 core::Result<json::object> ParseJsonObject(std::string_view text, std::string_view what) {
@@ -350,11 +389,17 @@ class OAuthClientImpl final : public OAuthClient {
     if (status == 401 && access_token_ != token_before && !access_token_.empty()) {
       co_return core::OkStatus();
     }
+    // Cleared however the flow ends, including by the coroutine being destroyed mid-flight.
+    struct BusyGuard {
+      OAuthClientImpl& self;
+      ~BusyGuard() {
+        self.busy_ = false;
+        for (auto* waiter : self.waiters_) waiter->cancel();
+      }
+    };
     busy_ = true;
-    auto result = co_await Authorize(status, std::move(params));
-    busy_ = false;
-    for (auto* waiter : waiters_) waiter->cancel();
-    co_return result;
+    BusyGuard guard{*this};
+    co_return co_await Authorize(status, std::move(params));
   }
 
  private:
@@ -519,7 +564,8 @@ class OAuthClientImpl final : public OAuthClient {
 
   bool UsesClientCredentials() const {
     const auto& grants = as_->grant_types_supported;
-    return !options_.client_id.empty() && !options_.client_secret.empty() &&
+    return !options_.client_id.empty() &&
+           (!options_.client_secret.empty() || !options_.client_private_key_pem.empty()) &&
            Contains(grants, "client_credentials") && !Contains(grants, "authorization_code");
   }
 
@@ -587,8 +633,28 @@ class OAuthClientImpl final : public OAuthClient {
   }
 
   // Adds client authentication to a token request.
-  void AuthenticateClient(std::vector<std::pair<std::string, std::string>>& fields,
-                          http::Headers& headers) const {
+  core::Status AuthenticateClient(std::vector<std::pair<std::string, std::string>>& fields,
+                                  http::Headers& headers) const {
+    if (!options_.client_private_key_pem.empty() && client_id_ == options_.client_id) {
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+      json::object claims;
+      claims["iss"] = client_id_;
+      claims["sub"] = client_id_;
+      claims["aud"] = as_->issuer;
+      claims["iat"] = now;
+      claims["exp"] = now + 300;
+      claims["jti"] = BEDROCK_TRY(RandomToken(16));
+      std::string signing_input =
+          Base64Url(R"({"alg":"ES256","typ":"JWT"})") + "." + Base64Url(json::serialize(claims));
+      std::string signature =
+          BEDROCK_TRY(SignEs256(options_.client_private_key_pem, signing_input));
+      fields.emplace_back("client_assertion_type",
+                          "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
+      fields.emplace_back("client_assertion", signing_input + "." + Base64Url(signature));
+      return core::OkStatus();
+    }
     std::string method = auth_method_;
     if (method.empty()) {
       const auto& supported = as_->token_endpoint_auth_methods_supported;
@@ -611,6 +677,7 @@ class OAuthClientImpl final : public OAuthClient {
     } else {
       fields.emplace_back("client_id", client_id_);
     }
+    return core::OkStatus();
   }
 
   static std::string OAuthErrorOf(std::string_view body) {
@@ -722,7 +789,7 @@ class OAuthClientImpl final : public OAuthClient {
     http::ClientRequest request;
     request.method = "POST";
     request.url = as_->token_endpoint;
-    AuthenticateClient(fields, request.headers);
+    BEDROCK_CO_TRY(AuthenticateClient(fields, request.headers));
     request.headers.Set("Content-Type", "application/x-www-form-urlencoded");
     request.headers.Set("Accept", "application/json");
     request.body = FormUrlEncode(fields);
@@ -756,7 +823,8 @@ class OAuthClientImpl final : public OAuthClient {
     }
     expires_at_.reset();
     if (const json::value* expires = answer->if_contains("expires_in")) {
-      if (auto seconds = expires->to_number<double>(); seconds > 0) {
+      boost::system::error_code ec;
+      if (auto seconds = expires->to_number<double>(ec); !ec && seconds > 0 && seconds < 1e9) {
         expires_at_ =
             Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
       }

@@ -4,7 +4,9 @@
 // ID metadata documents, or dynamic client registration per RFC 7591), the authorization code
 // grant with PKCE S256, resource indicators (RFC 8707), scope selection and step-up from
 // WWW-Authenticate, token refresh, and the 2025-03-26 fallbacks for servers without protected
-// resource metadata.
+// resource metadata. With pre-registered credentials and an authorization server that offers only
+// the client credentials grant, that grant is used instead (the MCP client credentials extension),
+// authenticated by secret or by a signed JWT assertion.
 //
 //   mcp::OAuthOptions oauth;
 //   oauth.redirect_uri = "http://127.0.0.1:8976/callback";
@@ -53,6 +55,9 @@ struct OAuthOptions {
   // Pre-registered credentials; when client_id is set, no registration is attempted.
   std::string client_id;
   std::string client_secret;
+  // private_key_jwt client authentication (RFC 7523): a PEM EC P-256 private key that signs an
+  // ES256 client assertion. Used instead of client_secret when set.
+  std::string client_private_key_pem;
   // An HTTPS URL naming our client ID metadata document; used as client_id when the authorization
   // server advertises client_id_metadata_document_supported.
   std::string client_metadata_url;

@@ -204,9 +204,13 @@ class FakeAuthorizationServer {
         pkce_matches_ = !verifier.empty() && PkceS256Challenge(verifier) == challenge_;
       }
       int n = ++tokens_issued_;
+      std::lock_guard lock(mutex_);
+      if (!token_error_.empty()) {
+        return Json(400, json::object{{"error", token_error_}});
+      }
       return Json(200, json::object{{"access_token", fmt::format("token-{}", n)},
                                     {"token_type", "Bearer"},
-                                    {"expires_in", 3600},
+                                    {"expires_in", expires_in_},
                                     {"refresh_token", "refresh-1"}});
     });
     http::ServerOptions options;
@@ -232,6 +236,15 @@ class FakeAuthorizationServer {
     std::lock_guard lock(mutex_);
     return pkce_matches_;
   }
+  // How the token endpoint misbehaves: an OAuth error instead of a token, or this expires_in.
+  void SetTokenError(std::string error) {
+    std::lock_guard lock(mutex_);
+    token_error_ = std::move(error);
+  }
+  void SetExpiresIn(json::value expires_in) {
+    std::lock_guard lock(mutex_);
+    expires_in_ = std::move(expires_in);
+  }
 
  private:
   static asio::awaitable<http::Response> Ready(http::Response response) { co_return response; }
@@ -249,6 +262,8 @@ class FakeAuthorizationServer {
   std::vector<std::pair<std::string, std::string>> recorded_;
   std::string challenge_;
   bool pkce_matches_ = false;
+  std::string token_error_;
+  json::value expires_in_ = 3600;
   std::atomic<int> tokens_issued_{0};
 };
 
@@ -407,6 +422,46 @@ TEST(OAuthFlowTest, SecondUnauthorizedRefreshesInsteadOfAuthorizingAgain) {
   ASSERT_EQ(token.size(), 2u);
   EXPECT_NE(token[1].find("grant_type=refresh_token&refresh_token=refresh-1"), std::string::npos)
       << token[1];
+}
+
+TEST(OAuthFlowTest, TokenEndpointErrorIsReportedWithTheOAuthError) {
+  FakeAuthorizationServer fake;
+  fake.SetTokenError("invalid_grant");
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = MakeClient(ex, fake);
+    auto status = co_await client->HandleChallenge(401, Challenge(fake), 0);
+    EXPECT_FALSE(status.ok());
+    if (!status.ok()) {
+      EXPECT_NE(status.error().message().find("HTTP 400 (invalid_grant)"), std::string::npos)
+          << status.error().message();
+    }
+    EXPECT_EQ(client->Authorization(), "");
+  });
+}
+
+TEST(OAuthFlowTest, NonNumericExpiresInIsIgnored) {
+  FakeAuthorizationServer fake;
+  fake.SetExpiresIn("soon");
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = MakeClient(ex, fake);
+    MCP_CO_ASSERT_OK(co_await client->HandleChallenge(401, Challenge(fake), 0));
+    EXPECT_EQ(client->Authorization(), "Bearer token-1");
+    MCP_CO_ASSERT_OK(co_await client->Prepare());
+    EXPECT_EQ(client->Authorization(), "Bearer token-1");
+  });
+}
+
+TEST(OAuthFlowTest, ExpiringTokenIsRefreshedBeforeTheNextRequest) {
+  FakeAuthorizationServer fake;
+  fake.SetExpiresIn(1);  // inside the 30 s refresh margin
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = MakeClient(ex, fake);
+    MCP_CO_ASSERT_OK(co_await client->HandleChallenge(401, Challenge(fake), 0));
+    EXPECT_EQ(client->Authorization(), "Bearer token-1");
+    MCP_CO_ASSERT_OK(co_await client->Prepare());
+    EXPECT_EQ(client->Authorization(), "Bearer token-2");
+  });
+  EXPECT_EQ(fake.Recorded("authorize").size(), 1u);
 }
 
 TEST(OAuthFlowTest, WithoutAnAuthorizeCallbackTheErrorSaysSo) {
