@@ -1,13 +1,13 @@
 // Running work on another executor and resuming on the caller's: blocking store calls on the
 // blocking pool, MCP client calls on a server's strand.
 //
-//   auto servers = co_await gateway::RunBlocking(blocking.get_executor(),
-//                                                [&] { return store.ListServers(user); });
-//   auto tools = co_await gateway::RunOn<core::Result<json::array>>(
-//       strand, [client] { return client->ListTools(); });
+//   auto list = [&] { return store.ListServers(user); };
+//   auto servers = co_await gateway::RunBlocking(blocking.get_executor(), std::move(list));
+//   auto work = [client] { return client->ListTools(); };
+//   auto tools = co_await gateway::RunOn<core::Result<json::array>>(strand, std::move(work));
 //
-// These are plain functions, not coroutines, on purpose: g++ 12 destroys a lambda temporary
-// passed to a coroutine inside a co_await expression twice. Here the lambda is moved into
+// ALWAYS name the lambda first: g++ 12 destroys a lambda temporary written inside a co_await
+// expression twice (heap corruption), like braced aggregates. The lambda is moved into
 // co_spawn's own frame. Lifetimes: references the lambda captures must stay valid until the
 // co_await completes (they do when they point at the caller's locals, which live in its suspended
 // frame). Cancellation of the awaiting coroutine is forwarded to the spawned one.

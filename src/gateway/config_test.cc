@@ -11,7 +11,7 @@ namespace {
 using ::testing::HasSubstr;
 
 core::Result<GatewayConfig> FromText(std::string_view text, const core::Env& env) {
-  auto document = core::ParseJsonDocument(text, "config.json");
+  auto document = core::ParseJsonDocument(text, "config.json", {.env = &env});
   if (!document.ok()) return document.error();
   return GatewayConfigFromDocument(document->Root(), env);
 }

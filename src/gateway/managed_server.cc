@@ -133,8 +133,8 @@ asio::any_io_executor ServerLease::executor() const { return server_->executor()
 
 asio::awaitable<core::Result<boost::json::array>> ServerLease::ListTools() const {
   server_->Touch();
-  co_return co_await RunOn<core::Result<boost::json::array>>(
-      server_->executor(), [client = client_] { return client->ListTools(); });
+  auto work = [client = client_] { return client->ListTools(); };
+  co_return co_await RunOn<core::Result<boost::json::array>>(server_->executor(), std::move(work));
 }
 
 asio::awaitable<core::Result<mcp::CallToolResult>> ServerLease::CallTool(
@@ -142,10 +142,9 @@ asio::awaitable<core::Result<mcp::CallToolResult>> ServerLease::CallTool(
     std::optional<std::chrono::milliseconds> timeout) const {
   server_->Touch();
   mcp::CallOptions options(timeout.value_or(server_->spec().call_timeout));
-  co_return co_await RunOn<core::Result<mcp::CallToolResult>>(
-      server_->executor(),
-      [client = client_, name = std::move(name), arguments = std::move(arguments),
-       options = std::move(options)] { return client->CallTool(name, arguments, options); });
+  auto work = [client = client_, name = std::move(name), arguments = std::move(arguments),
+               options = std::move(options)] { return client->CallTool(name, arguments, options); };
+  co_return co_await RunOn<core::Result<mcp::CallToolResult>>(server_->executor(), std::move(work));
 }
 
 // --- ManagedServer ---
@@ -202,8 +201,9 @@ asio::awaitable<core::Result<ServerLease>> ManagedServer::Acquire() {
   leases_.fetch_add(1);
   Touch();
   ServerLease lease(shared_from_this(), nullptr);
-  auto client = co_await RunOn<core::Result<std::shared_ptr<mcp::Client>>>(
-      executor_, [self = shared_from_this()] { return self->AcquireOnStrand(); });
+  auto work = [self = shared_from_this()] { return self->AcquireOnStrand(); };
+  auto client =
+      co_await RunOn<core::Result<std::shared_ptr<mcp::Client>>>(executor_, std::move(work));
   if (!client.ok()) co_return client.error();  // the lease's destructor gives the count back
   lease.client_ = std::move(*client);
   co_return lease;
@@ -289,10 +289,11 @@ asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> ManagedServer::Acqui
 }
 
 asio::awaitable<void> ManagedServer::Stop() {
-  co_await RunOn<bool>(executor_, [self = shared_from_this()]() -> asio::awaitable<bool> {
+  auto work = [self = shared_from_this()]() -> asio::awaitable<bool> {
     co_await self->StopOnStrand();
     co_return true;
-  });
+  };
+  co_await RunOn<bool>(executor_, std::move(work));
 }
 
 asio::awaitable<void> ManagedServer::StopOnStrand() {
@@ -322,15 +323,15 @@ asio::awaitable<void> ManagedServer::StopOnStrand() {
 }
 
 asio::awaitable<bool> ManagedServer::StopIfIdle(core::Clock::SteadyTime cutoff) {
-  co_return co_await RunOn<bool>(executor_,
-                                 [self = shared_from_this(), cutoff]() -> asio::awaitable<bool> {
-                                   if (self->state_ != ServerState::kRunning || self->transition_ ||
-                                       self->leases_.load() != 0 || self->last_used() >= cutoff) {
-                                     co_return false;
-                                   }
-                                   co_await self->StopOnStrand();
-                                   co_return true;
-                                 });
+  auto work = [self = shared_from_this(), cutoff]() -> asio::awaitable<bool> {
+    if (self->state_ != ServerState::kRunning || self->transition_ || self->leases_.load() != 0 ||
+        self->last_used() >= cutoff) {
+      co_return false;
+    }
+    co_await self->StopOnStrand();
+    co_return true;
+  };
+  co_return co_await RunOn<bool>(executor_, std::move(work));
 }
 
 }  // namespace bedrock::gateway

@@ -76,8 +76,8 @@ std::shared_ptr<ManagedServer> UserSession::MakeServer(ServerSpec spec) {
 }
 
 asio::awaitable<core::Status> UserSession::EnsureLoaded() {
-  co_return co_await RunOn<core::Status>(
-      strand_, [self = shared_from_this()] { return self->LoadOnStrand(); });
+  auto work = [self = shared_from_this()] { return self->LoadOnStrand(); };
+  co_return co_await RunOn<core::Status>(strand_, std::move(work));
 }
 
 asio::awaitable<core::Status> UserSession::LoadOnStrand() {
@@ -90,8 +90,8 @@ asio::awaitable<core::Status> UserSession::LoadOnStrand() {
   loading_ = signal;
   store::Store* store = registry_.options_.store;
   std::string user = user_id_;
-  auto stored = co_await RunBlocking(registry_.options_.blocking_executor,
-                                     [store, user] { return store->ListServers(user); });
+  auto work = [store, user] { return store->ListServers(user); };
+  auto stored = co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
   core::Status status;
   if (stored.ok()) {
     std::lock_guard lock(mutex_);
@@ -198,11 +198,11 @@ asio::awaitable<core::Result<boost::json::array>> UserSession::AddServer(ServerS
                                                                          std::string config_json) {
   Touch();
   BEDROCK_CO_TRY(co_await EnsureLoaded());
-  co_return co_await RunOn<core::Result<boost::json::array>>(
-      strand_, [self = shared_from_this(), spec = std::move(spec),
-                config_json = std::move(config_json)]() mutable {
-        return self->AddOnStrand(std::move(spec), std::move(config_json));
-      });
+  auto work = [self = shared_from_this(), spec = std::move(spec),
+               config_json = std::move(config_json)]() mutable {
+    return self->AddOnStrand(std::move(spec), std::move(config_json));
+  };
+  co_return co_await RunOn<core::Result<boost::json::array>>(strand_, std::move(work));
 }
 
 asio::awaitable<core::Result<boost::json::array>> UserSession::AddOnStrand(
@@ -238,8 +238,8 @@ asio::awaitable<core::Result<boost::json::array>> UserSession::AddOnStrand(
   stored.config_json = std::move(config_json);
   stored.description = spec.mcp.description;
   store::Store* store = registry_.options_.store;
-  auto inserted = co_await RunBlocking(registry_.options_.blocking_executor,
-                                       [store, &stored] { return store->InsertServer(stored); });
+  auto work = [store, &stored] { return store->InsertServer(stored); };
+  auto inserted = co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
   if (!inserted.ok()) co_return co_await fail(inserted.error().WithContext("saving the server"));
   if (!*inserted) {
     co_return co_await fail(core::Error::AlreadyExists("MCP server id exists for this user!"));
@@ -257,10 +257,10 @@ asio::awaitable<core::Result<boost::json::array>> UserSession::AddOnStrand(
 asio::awaitable<core::Status> UserSession::RemoveServer(std::string server_id) {
   Touch();
   BEDROCK_CO_TRY(co_await EnsureLoaded());
-  co_return co_await RunOn<core::Status>(
-      strand_, [self = shared_from_this(), server_id = std::move(server_id)]() mutable {
-        return self->RemoveOnStrand(std::move(server_id));
-      });
+  auto work = [self = shared_from_this(), server_id = std::move(server_id)]() mutable {
+    return self->RemoveOnStrand(std::move(server_id));
+  };
+  co_return co_await RunOn<core::Status>(strand_, std::move(work));
 }
 
 asio::awaitable<core::Status> UserSession::RemoveOnStrand(std::string server_id) {
@@ -278,8 +278,8 @@ asio::awaitable<core::Status> UserSession::RemoveOnStrand(std::string server_id)
   // The store first: if it fails, nothing changed.
   store::Store* store = registry_.options_.store;
   std::string user = user_id_;
-  auto deleted = co_await RunBlocking(registry_.options_.blocking_executor,
-                                      [&] { return store->DeleteServer(user, server_id); });
+  auto work = [&] { return store->DeleteServer(user, server_id); };
+  auto deleted = co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
   if (!deleted.ok()) co_return deleted.error().WithContext("removing the server");
   std::shared_ptr<ManagedServer> server;
   {
@@ -300,36 +300,35 @@ asio::awaitable<core::Result<store::Conversation>> UserSession::LoadHistory(
     std::string conversation_id) {
   Touch();
   store::Store* store = registry_.options_.store;
-  co_return co_await RunBlocking(registry_.options_.blocking_executor,
-                                 [&] { return store->LoadHistory(user_id_, conversation_id); });
+  auto work = [&] { return store->LoadHistory(user_id_, conversation_id); };
+  co_return co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
 }
 
 asio::awaitable<core::Status> UserSession::SaveHistory(std::string conversation_id,
                                                        store::Conversation conversation) {
   Touch();
   store::Store* store = registry_.options_.store;
-  co_return co_await RunBlocking(registry_.options_.blocking_executor, [&] {
-    return store->SaveHistory(user_id_, conversation_id, conversation);
-  });
+  auto work = [&] { return store->SaveHistory(user_id_, conversation_id, conversation); };
+  co_return co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
 }
 
 asio::awaitable<core::Status> UserSession::AppendHistory(std::string conversation_id,
                                                          std::vector<std::string> messages) {
   Touch();
   store::Store* store = registry_.options_.store;
-  co_return co_await RunBlocking(registry_.options_.blocking_executor, [&] {
-    return store->AppendHistory(user_id_, conversation_id, messages);
-  });
+  auto work = [&] { return store->AppendHistory(user_id_, conversation_id, messages); };
+  co_return co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
 }
 
 asio::awaitable<core::Result<int64_t>> UserSession::ClearHistory(
     std::optional<std::string> conversation_id) {
   Touch();
   store::Store* store = registry_.options_.store;
-  co_return co_await RunBlocking(registry_.options_.blocking_executor, [&] {
+  auto work = [&] {
     return conversation_id ? store->ClearHistory(user_id_, *conversation_id)
                            : store->ClearAllHistory(user_id_);
-  });
+  };
+  co_return co_await RunBlocking(registry_.options_.blocking_executor, std::move(work));
 }
 
 // --- UserRegistry ---
