@@ -105,8 +105,8 @@ TEST(ClaudeEncodeTest, ResponseAndStreamEvents) {
   EXPECT_EQ(types.back(), "message_stop");
   EXPECT_EQ(text, "Hello there, friend");
   EXPECT_EQ(json::parse(input), json::parse(R"({"city":"Paris"})"));
-  EXPECT_EQ(json::parse(events.back()).at("amazon-bedrock-invocationMetrics").at("outputTokenCount"),
-            7);
+  EXPECT_EQ(
+      json::parse(events.back()).at("amazon-bedrock-invocationMetrics").at("outputTokenCount"), 7);
 }
 
 TEST(ClaudeModelNameTest, StripsProviderAndVersion) {
@@ -148,9 +148,10 @@ TEST(TitanTest, MissingInputTextIsMalformed) {
 
 TEST(TitanTest, V1RefusesV2Parameters) {
   EXPECT_FALSE(titan::DecodeRequest(R"({"inputText":"x","dimensions":256})", false).ok());
-  EXPECT_FALSE(json::parse(titan::EncodeResponse(*titan::DecodeRequest(R"({"inputText":"x"})", false)))
-                   .as_object()
-                   .contains("embeddingsByType"));
+  EXPECT_FALSE(
+      json::parse(titan::EncodeResponse(*titan::DecodeRequest(R"({"inputText":"x"})", false)))
+          .as_object()
+          .contains("embeddingsByType"));
 }
 
 llm::ChatRequest Conversation(std::vector<llm::Message> messages) {
@@ -178,8 +179,8 @@ TEST(ValidateConverseTest, RolesMustAlternate) {
 }
 
 TEST(ValidateConverseTest, BlankTextNamesTheBlock) {
-  EXPECT_EQ(*ValidateConverseRequest(Conversation(
-                {llm::Message::UserText("a"), llm::Message::AssistantText(" ")})),
+  EXPECT_EQ(*ValidateConverseRequest(
+                Conversation({llm::Message::UserText("a"), llm::Message::AssistantText(" ")})),
             "The text field in the ContentBlock object at messages.1.content.0 is blank. Add text "
             "to the text field, and try again.");
 }
