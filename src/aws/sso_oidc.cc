@@ -1,12 +1,13 @@
 #include "aws/sso_oidc.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
 
 #include "aws/client_config.h"
 #include "aws/errors.h"
@@ -29,20 +30,21 @@ std::string StringMember(const json::object& o, std::string_view key) {
 }
 
 // Writes `text` to `path` through a temporary file in the same directory and a rename, so that a
-// reader (another process, the CLI) never sees half a file.
+// reader (another process, the CLI) never sees half a file. The file holds secrets: owner-only
+// permissions, as the CLI creates it.
 core::Status WriteFileAtomically(const std::string& path, const std::string& text) {
   std::string temp = fmt::format("{}.tmp-{}", path, ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return core::Error::PermissionDenied("cannot write '{}'", temp);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(temp.c_str());
-      return core::Error::PermissionDenied("cannot write '{}'", temp);
-    }
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return core::Error::PermissionDenied("cannot write '{}'", temp);
+  size_t written = 0;
+  while (written < text.size()) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
+  ::close(fd);
+  if (written != text.size() || std::rename(temp.c_str(), path.c_str()) != 0) {
     std::remove(temp.c_str());
     return core::Error::PermissionDenied("cannot replace '{}'", path);
   }

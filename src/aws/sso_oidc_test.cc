@@ -1,6 +1,7 @@
 #include "aws/sso_oidc.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
@@ -112,6 +113,9 @@ TEST_F(SsoOidcTest, TokenAboutToExpireIsRefreshedAndWrittenBack) {
   EXPECT_EQ(file.at("expiresAt"), "2024-01-01T08:00:00.000Z");
   EXPECT_EQ(file.at("startUrl"), "https://d-123.awsapps.com/start");  // unknown members kept
   EXPECT_EQ(file.at("clientSecret"), "secret-1");
+  struct stat info {};
+  ASSERT_EQ(::stat(path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);  // it holds secrets
 }
 
 TEST_F(SsoOidcTest, ExpiredTokenIsRefreshed) {

@@ -266,10 +266,6 @@ core::Result<ChatResponse> DecodeResponse(std::string_view body) {
   return response;
 }
 
-core::Status StreamMapper::Emit(StreamEvent event, const Callback& on_event) {
-  return on_event(std::move(event));
-}
-
 core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_event) {
   using Delta = ContentBlockDeltaEvent;
   json::object event = BEDROCK_TRY(ParseObject(event_json, "stream event: not a JSON object"));
@@ -288,7 +284,7 @@ core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_e
         ReadUsage(usage->as_object(), usage_);
       }
     }
-    return Emit(MessageStartEvent{}, on_event);
+    return on_event(MessageStartEvent{});
   }
   if (type == "content_block_start") {
     int index = BEDROCK_TRY(index_of());
@@ -305,21 +301,21 @@ core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_e
       ContentBlockStartEvent start;
       start.index = index;
       start.tool_use = ContentBlockStartEvent::ToolUseStart{std::string(*id), std::string(*name)};
-      return Emit(std::move(start), on_event);
+      return on_event(std::move(start));
     }
     if (block_type == "text") {
       auto text = StringAt(block, "text").value_or("");
       if (text.empty()) return core::OkStatus();
-      return Emit(Delta{index, Delta::Kind::kText, std::string(text)}, on_event);
+      return on_event(Delta{index, Delta::Kind::kText, std::string(text)});
     }
     if (block_type == "thinking") {
       auto text = StringAt(block, "thinking").value_or("");
       if (text.empty()) return core::OkStatus();
-      return Emit(Delta{index, Delta::Kind::kReasoningText, std::string(text)}, on_event);
+      return on_event(Delta{index, Delta::Kind::kReasoningText, std::string(text)});
     }
     if (block_type == "redacted_thinking") {
       auto data = StringAt(block, "data").value_or("");
-      return Emit(Delta{index, Delta::Kind::kReasoningRedacted, std::string(data)}, on_event);
+      return on_event(Delta{index, Delta::Kind::kReasoningRedacted, std::string(data)});
     }
     skipped_blocks_.insert(index);
     return core::OkStatus();
@@ -347,14 +343,14 @@ core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_e
       if (delta_type != field.type) continue;
       auto text = StringAt(delta, field.member);
       if (!text) return Malformed(fmt::format("stream event: {} without {}", type, field.member));
-      return Emit(Delta{index, field.kind, std::string(*text)}, on_event);
+      return on_event(Delta{index, field.kind, std::string(*text)});
     }
     return core::OkStatus();  // citations_delta and kinds this build does not know
   }
   if (type == "content_block_stop") {
     int index = BEDROCK_TRY(index_of());
     if (skipped_blocks_.contains(index)) return core::OkStatus();
-    return Emit(ContentBlockStopEvent{index}, on_event);
+    return on_event(ContentBlockStopEvent{index});
   }
   if (type == "message_delta") {
     if (const auto* usage = event.if_contains("usage"); usage && usage->is_object()) {
@@ -368,14 +364,14 @@ core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_e
     MessageStopEvent stop;
     stop.stop_reason = StopReasonFromName(*reason);
     stop.stop_reason_text = std::string(*reason);
-    return Emit(std::move(stop), on_event);
+    return on_event(std::move(stop));
   }
   if (type == "message_stop") {
     if (finished_) return Malformed("stream event: second message_stop");
     finished_ = true;
     if (!stop_sent_) {
       stop_sent_ = true;
-      BEDROCK_TRY(Emit(MessageStopEvent{}, on_event));
+      BEDROCK_TRY(on_event(MessageStopEvent{}));
     }
     MetadataEvent metadata;
     metadata.usage = usage_;
@@ -393,7 +389,7 @@ core::Status StreamMapper::Map(std::string_view event_json, const Callback& on_e
       if (auto v = IntAt(m, "invocationLatency")) metadata.metrics.latency_ms = *v;
       metadata.usage.total_tokens = metadata.usage.input_tokens + metadata.usage.output_tokens;
     }
-    return Emit(std::move(metadata), on_event);
+    return on_event(std::move(metadata));
   }
   if (type == "error") {
     std::string error_type = "error";

@@ -66,8 +66,6 @@ class StreamMapper {
   bool finished() const { return finished_; }
 
  private:
-  core::Status Emit(StreamEvent event, const Callback& on_event);
-
   std::set<int> skipped_blocks_;  // indexes of block types we do not map
   Usage usage_;
   bool stop_sent_ = false;

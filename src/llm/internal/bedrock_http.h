@@ -1,8 +1,9 @@
 // The transport every Bedrock client in llm/ shares (Bedrock Runtime: Converse, InvokeModel;
 // Bedrock Agent Runtime: Retrieve, InvokeAgent): endpoint resolution, SigV4 signing (service
-// "bedrock") or a bearer API key, the SDKs' invocation headers, standard-mode retries and restJson1
-// error mapping. Callers build the operation's path and body; this sends it and hands back a 2xx
-// response, or the error with the client's context ("model provider bedrock: ...").
+// "bedrock") or a bearer API key, the SDKs' invocation headers, retries (standard, legacy or
+// adaptive mode) and restJson1 error mapping. Callers build the operation's path and body; this
+// sends it and hands back a 2xx response, or the error with the client's context ("model provider
+// bedrock: ...").
 //
 //   auto http = BEDROCK_TRY(internal::BedrockHttp::Create(client, options, kRuntimeService));
 //   internal::BedrockCall call;
