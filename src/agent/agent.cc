@@ -74,6 +74,12 @@ Awaitable<TaskOutcome> AwaitApproval(std::shared_ptr<ApprovalBroker> broker, std
   co_await asio::this_coro::throw_if_cancelled(false);
   TaskOutcome outcome;
   outcome.stage = TaskOutcome::Stage::kApproval;
+  // A cancellation that landed before our first wait would not interrupt it: look first.
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    outcome.cancelled = true;
+    broker->Close(id);
+    co_return outcome;
+  }
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
   auto winner =
       co_await (broker->Wait(id) || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -94,6 +100,10 @@ Awaitable<TaskOutcome> CallOne(std::shared_ptr<ToolCatalog> catalog, const Catal
                                json::object arguments, std::chrono::milliseconds timeout) {
   co_await asio::this_coro::throw_if_cancelled(false);
   TaskOutcome outcome;
+  if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    outcome.cancelled = true;
+    co_return outcome;
+  }
   auto start = Clock::now();
   asio::steady_timer guard(co_await asio::this_coro::executor, timeout + kTimeoutGrace);
   auto winner = co_await (internal::Quietly(catalog->Call(*tool, std::move(arguments), timeout)) ||

@@ -74,13 +74,17 @@ class TestServer {
               if (context.cancelled()) hang_cancelled.Set();
               co_return mcp::CallToolResult::Text("woke up");
             });
-    AddTool("crash", [this](boost::json::object, mcp::ServerContext&) -> mcp::Awaitable<Result> {
-      co_await boost::asio::this_coro::throw_if_cancelled(false);  // the close cancels us at once
-      crash_started.Set();
-      boost::asio::co_spawn(executor_, CloseServerSession(session), boost::asio::detached);
-      co_await WaitForever();
-      co_return mcp::CallToolResult::Text("unreachable");
-    });
+    AddTool("crash",
+            [this](boost::json::object, mcp::ServerContext& context) -> mcp::Awaitable<Result> {
+              co_await boost::asio::this_coro::throw_if_cancelled(
+                  false);  // the close cancels us at once
+              crash_started.Set();
+              boost::asio::co_spawn(executor_, CloseServerSession(session), boost::asio::detached);
+              // The close may have cancelled us already (it can run inline), before any wait could
+              // see it.
+              if (!context.cancelled()) co_await WaitForever();
+              co_return mcp::CallToolResult::Text("unreachable");
+            });
     AddTool("big", [](boost::json::object, mcp::ServerContext&) -> mcp::Awaitable<Result> {
       co_return mcp::CallToolResult::Text(std::string(5000, 'z'));
     });
