@@ -95,6 +95,9 @@ describe('web UI on the real gateway', { skip: unavailable ?? false }, () => {
     await probe('add', 'POST', '/v1/add/mcp_server', {});
     await probe('chat', 'POST', '/v1/chat/completions', {});
     if (!emulator) missing.emulator = emulatorError;
+    // A gateway that dies on an endpoint fails the suite here, with its stderr, rather than each
+    // test later with "connection refused".
+    assert.deepEqual(broken, {}, 'the gateway failed a probe');
     browser = await launchBrowser();
   });
 
