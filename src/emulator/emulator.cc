@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 #include <deque>
 #include <regex>
+#include <variant>
 
 #include "aws/event_stream.h"
 #include "core/log.h"
@@ -188,128 +189,135 @@ struct Emulator::Impl {
 
   // --- Bedrock Runtime ---
 
-  awaitable<http::Response> Converse(http::RequestContext& ctx, bool stream) {
+  // What every Bedrock Runtime operation establishes before reading its body.
+  struct RuntimeCall {
+    std::string request_id;
+    std::string operation;
+    std::string model_id;
+    ModelInfo info;
+    std::string key;  // the invocation key that per-attempt faults count by
+    FaultPlan plan;
+  };
+
+  // Authenticates, resolves the model and plans the request's own faults; the error response
+  // when a check fails.
+  std::variant<http::Response, RuntimeCall> BeginRuntimeCall(http::RequestContext& ctx,
+                                                             std::string operation) {
     const http::Request& request = ctx.request();
-    std::string request_id = NewRequestId();
-    std::string operation = stream ? "converse-stream" : "converse";
+    RuntimeCall call;
+    call.request_id = NewRequestId();
+    call.operation = std::move(operation);
     if (auto failure = emu.auth_.CheckAws(request, /*bearer_allowed=*/true)) {
-      co_return ErrorResponse(ServiceError::FromVerifyFailure(*failure), request_id);
+      return ErrorResponse(ServiceError::FromVerifyFailure(*failure), call.request_id);
     }
-    std::string model_id(ctx.PathParam("modelId").value_or(""));
-    auto info = emu.catalog_.Resolve(model_id);
+    call.model_id = std::string(ctx.PathParam("modelId").value_or(""));
+    auto info = emu.catalog_.Resolve(call.model_id);
     if (!info) {
-      co_return ErrorResponse(ServiceError::Validation("The provided model identifier is invalid."),
-                              request_id);
+      return ErrorResponse(ServiceError::Validation("The provided model identifier is invalid."),
+                           call.request_id);
     }
-    if (info->kind != ModelKind::kChat) {
+    call.info = std::move(*info);
+    auto header_faults = HeaderFaults(request);
+    if (!header_faults.ok()) {
+      return ErrorResponse(ServiceError::Validation(header_faults.error().message()),
+                           call.request_id);
+    }
+    call.key = InvocationKey(request);
+    call.plan = emu.faults_.Plan(call.operation, call.model_id, *header_faults, call.key);
+    return call;
+  }
+
+  // Adds the matched rule's faults to the plan and waits the planned latency; the error response
+  // of an error fault, or nullopt to answer normally.
+  awaitable<std::optional<http::Response>> ApplyFaults(RuntimeCall& call,
+                                                       const std::vector<Fault>& rule_faults,
+                                                       std::string_view rule) {
+    call.plan.Merge(emu.faults_.FilterAttempts(rule_faults, call.key + "#rule"));
+    co_await Sleep(call.plan.latency);
+    if (call.plan.error) {
+      ServiceError error = ErrorForFault(*call.plan.error, Service::kRuntime);
+      LogCall(call.operation, call.model_id, rule, error.status, call.plan);
+      co_return ErrorResponse(error, call.request_id);
+    }
+    LogCall(call.operation, call.model_id, rule, 200, call.plan);
+    co_return std::nullopt;
+  }
+
+  awaitable<http::Response> Converse(http::RequestContext& ctx, bool stream) {
+    auto begun = BeginRuntimeCall(ctx, stream ? "converse-stream" : "converse");
+    if (auto* response = std::get_if<http::Response>(&begun)) co_return std::move(*response);
+    RuntimeCall& call = std::get<RuntimeCall>(begun);
+    if (call.info.kind != ModelKind::kChat) {
       co_return ErrorResponse(
           ServiceError::Validation("This action doesn't support the model that you provided. Try "
                                    "again with a supported text or chat model."),
-          request_id);
+          call.request_id);
     }
-    auto header_faults = HeaderFaults(request);
-    if (!header_faults.ok()) {
-      co_return ErrorResponse(ServiceError::Validation(header_faults.error().message()),
-                              request_id);
-    }
-    std::string key = InvocationKey(request);
-    FaultPlan plan = emu.faults_.Plan(operation, model_id, *header_faults, key);
-    auto chat = llm::bedrock_converse::DecodeConverseRequest(request.body);
+    auto chat = llm::bedrock_converse::DecodeConverseRequest(ctx.request().body);
     if (!chat.ok()) {
-      co_return ErrorResponse(ServiceError::Validation(chat.error().message()), request_id);
+      co_return ErrorResponse(ServiceError::Validation(chat.error().message()), call.request_id);
     }
     if (auto problem = ValidateConverseRequest(*chat)) {
-      co_return ErrorResponse(ServiceError::Validation(*problem), request_id);
+      co_return ErrorResponse(ServiceError::Validation(*problem), call.request_id);
     }
-    chat->model_id = model_id;
-    ModelTurn turn = emu.model_.Respond(*chat, operation);
-    plan.Merge(emu.faults_.FilterAttempts(turn.faults, key + "#rule"));
-    co_await Sleep(plan.latency);
-    if (plan.error) {
-      ServiceError error = ErrorForFault(*plan.error, Service::kRuntime);
-      LogCall(operation, model_id, turn.rule, error.status, plan);
-      co_return ErrorResponse(error, request_id);
-    }
-    turn.response.metrics.latency_ms += plan.latency.count();
-    LogCall(operation, model_id, turn.rule, 200, plan);
+    chat->model_id = call.model_id;
+    ModelTurn turn = emu.model_.Respond(*chat, call.operation);
+    if (auto error = co_await ApplyFaults(call, turn.faults, turn.rule))
+      co_return std::move(*error);
+    turn.response.metrics.latency_ms += call.plan.latency.count();
     if (!stream) {
       co_return WithRequestId(
           http::Response::Json(200, llm::bedrock_converse::EncodeConverseResponse(turn.response)),
-          request_id);
+          call.request_id);
     }
-    co_return WithRequestId(EventStreamBody(ConverseFrames(turn.response), plan.mid_stream,
+    co_return WithRequestId(EventStreamBody(ConverseFrames(turn.response), call.plan.mid_stream,
                                             Service::kRuntime, emu.config_.stream_delay),
-                            request_id);
+                            call.request_id);
   }
 
   awaitable<http::Response> Invoke(http::RequestContext& ctx, bool stream) {
-    const http::Request& request = ctx.request();
-    std::string request_id = NewRequestId();
-    std::string operation = stream ? "invoke-stream" : "invoke";
-    if (auto failure = emu.auth_.CheckAws(request, /*bearer_allowed=*/true)) {
-      co_return ErrorResponse(ServiceError::FromVerifyFailure(*failure), request_id);
-    }
-    std::string model_id(ctx.PathParam("modelId").value_or(""));
-    auto info = emu.catalog_.Resolve(model_id);
-    if (!info) {
-      co_return ErrorResponse(ServiceError::Validation("The provided model identifier is invalid."),
-                              request_id);
-    }
-    auto header_faults = HeaderFaults(request);
-    if (!header_faults.ok()) {
-      co_return ErrorResponse(ServiceError::Validation(header_faults.error().message()),
-                              request_id);
-    }
-    std::string key = InvocationKey(request);
-    FaultPlan plan = emu.faults_.Plan(operation, model_id, *header_faults, key);
-
-    if (info->kind != ModelKind::kChat) {
+    auto begun = BeginRuntimeCall(ctx, stream ? "invoke-stream" : "invoke");
+    if (auto* response = std::get_if<http::Response>(&begun)) co_return std::move(*response);
+    RuntimeCall& call = std::get<RuntimeCall>(begun);
+    const std::string& body = ctx.request().body;
+    if (call.info.kind != ModelKind::kChat) {
       if (stream) {
         co_return ErrorResponse(ServiceError::Validation("The model is unsupported for streaming."),
-                                request_id);
+                                call.request_id);
       }
-      auto titan = titan::DecodeRequest(request.body, info->kind == ModelKind::kTitanEmbedV2);
+      auto titan = titan::DecodeRequest(body, call.info.kind == ModelKind::kTitanEmbedV2);
       if (!titan.ok()) {
-        co_return ErrorResponse(ServiceError::Validation(titan.error().message()), request_id);
+        co_return ErrorResponse(ServiceError::Validation(titan.error().message()), call.request_id);
       }
-      co_await Sleep(plan.latency);
-      if (plan.error) {
-        ServiceError error = ErrorForFault(*plan.error, Service::kRuntime);
-        LogCall(operation, model_id, "titan", error.status, plan);
-        co_return ErrorResponse(error, request_id);
+      const std::vector<Fault> no_rule_faults;  // named: no temporaries in co_await (g++ 12)
+      if (auto error = co_await ApplyFaults(call, no_rule_faults, "titan")) {
+        co_return std::move(*error);
       }
       int64_t tokens = 0;
       http::Response response = http::Response::Json(200, titan::EncodeResponse(*titan, &tokens));
       response.headers.Set("X-Amzn-Bedrock-Input-Token-Count", std::to_string(tokens));
       response.headers.Set("X-Amzn-Bedrock-Invocation-Latency",
-                           std::to_string(10 + plan.latency.count()));
-      LogCall(operation, model_id, "titan", 200, plan);
-      co_return WithRequestId(std::move(response), request_id);
+                           std::to_string(10 + call.plan.latency.count()));
+      co_return WithRequestId(std::move(response), call.request_id);
     }
-    if (!info->claude) {
+    if (!call.info.claude) {
       co_return ErrorResponse(
           ServiceError::Validation(fmt::format(
               "The emulator serves InvokeModel for Anthropic Claude (Messages API) and Amazon "
               "Titan Text Embeddings models only; use Converse for {}.",
-              model_id)),
-          request_id);
+              call.model_id)),
+          call.request_id);
     }
-    auto chat = claude::DecodeRequest(request.body);
+    auto chat = claude::DecodeRequest(body);
     if (!chat.ok()) {
-      co_return ErrorResponse(ServiceError::Validation(chat.error().message()), request_id);
+      co_return ErrorResponse(ServiceError::Validation(chat.error().message()), call.request_id);
     }
-    chat->model_id = model_id;
-    ModelTurn turn = emu.model_.Respond(*chat, operation);
-    plan.Merge(emu.faults_.FilterAttempts(turn.faults, key + "#rule"));
-    co_await Sleep(plan.latency);
-    if (plan.error) {
-      ServiceError error = ErrorForFault(*plan.error, Service::kRuntime);
-      LogCall(operation, model_id, turn.rule, error.status, plan);
-      co_return ErrorResponse(error, request_id);
-    }
-    turn.response.metrics.latency_ms += plan.latency.count();
-    LogCall(operation, model_id, turn.rule, 200, plan);
-    std::string model_name = claude::ModelName(info->base_id);
+    chat->model_id = call.model_id;
+    ModelTurn turn = emu.model_.Respond(*chat, call.operation);
+    if (auto error = co_await ApplyFaults(call, turn.faults, turn.rule))
+      co_return std::move(*error);
+    turn.response.metrics.latency_ms += call.plan.latency.count();
+    std::string model_name = claude::ModelName(call.info.base_id);
     if (!stream) {
       http::Response response =
           http::Response::Json(200, claude::EncodeResponse(turn.response, model_name));
@@ -319,7 +327,7 @@ struct Emulator::Impl {
                            std::to_string(turn.response.usage.output_tokens));
       response.headers.Set("X-Amzn-Bedrock-Invocation-Latency",
                            std::to_string(turn.response.metrics.latency_ms));
-      co_return WithRequestId(std::move(response), request_id);
+      co_return WithRequestId(std::move(response), call.request_id);
     }
     std::vector<std::string> frames;
     auto events = claude::StreamEvents(turn.response, model_name, emu.config_.stream_chunk_bytes);
@@ -327,10 +335,10 @@ struct Emulator::Impl {
       json::object chunk{{"bytes", llm::internal::Base64Encode(events[i])}};
       frames.push_back(aws::EncodeEvent("chunk", Padded(json::serialize(chunk), i)));
     }
-    http::Response response = EventStreamBody(std::move(frames), plan.mid_stream, Service::kRuntime,
-                                              emu.config_.stream_delay);
+    http::Response response = EventStreamBody(std::move(frames), call.plan.mid_stream,
+                                              Service::kRuntime, emu.config_.stream_delay);
     response.headers.Set("X-Amzn-Bedrock-Content-Type", "application/json");
-    co_return WithRequestId(std::move(response), request_id);
+    co_return WithRequestId(std::move(response), call.request_id);
   }
 
   // --- Agent Runtime ---
