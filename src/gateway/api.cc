@@ -311,7 +311,17 @@ void Api::AddRoutes(http::Router& router) const {
                                                     std::shared_ptr<UserSession> user) {
                 return RemoveHistory(context, std::move(user));
               }));
-  router.Add("OPTIONS", "/{path...}",
+  for (auto pattern : {"/v1/list/models", "/v1/models", "/v1/list/mcp_server", "/v1/add/mcp_server",
+                       "/v1/remove/mcp_server/{server_id}", "/v1/remove/history",
+                       "/v1/chat/completions", "/v1/stop/stream/{stream_id}"}) {
+    AddPreflight(router, pattern);
+  }
+}
+
+void Api::AddPreflight(http::Router& router, std::string_view pattern) const {
+  // Per path, not one catch-all: an OPTIONS route on "/{path...}" would turn every unknown path
+  // into a 405 instead of a 404.
+  router.Add("OPTIONS", pattern,
              [this](http::RequestContext& context) -> asio::awaitable<http::Response> {
                co_return Preflight(context.request());
              });

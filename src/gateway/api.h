@@ -64,8 +64,11 @@ class Api {
 
   // GET /v1/list/models, GET /v1/models, GET /v1/list/mcp_server, POST /v1/add/mcp_server,
   // DELETE /v1/remove/mcp_server/{server_id}, POST /v1/remove/history, and OPTIONS (CORS
-  // preflight) for every path.
+  // preflight) for those paths and for /v1/chat/completions and /v1/stop/stream/{stream_id}
+  // (the chat handler registers only their POST).
   void AddRoutes(http::Router& router) const;
+  // Answers CORS preflight (OPTIONS, no key needed) for one more route pattern.
+  void AddPreflight(http::Router& router, std::string_view pattern) const;
 
   // Authentication, CORS headers, and the error format around `handler`.
   http::Handler WithAuth(AuthedHandler handler) const;

@@ -326,6 +326,16 @@ TEST_F(ApiTest, PreflightNeedsNoKey) {
               HasSubstr("X-User-ID"));
 }
 
+TEST_F(ApiTest, UnknownPathIsStill404) {
+  EXPECT_EQ(Send("GET", "/no/such/path").status, 404);
+}
+
+TEST_F(ApiTest, PreflightCoversTheChatRoutes) {
+  extra_headers_ = {{"Origin", "http://localhost:3000"}};
+  EXPECT_EQ(Send("OPTIONS", "/v1/chat/completions", "", "", "").status, 204);
+  EXPECT_EQ(Send("OPTIONS", "/v1/stop/stream/stream_u_1", "", "", "").status, 204);
+}
+
 TEST_F(ApiTest, UnauthorizedReplyStillCarriesCors) {
   extra_headers_ = {{"Origin", "http://localhost:3000"}};
   auto response = Send("GET", "/v1/list/models", "", "", "");
