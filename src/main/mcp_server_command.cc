@@ -25,10 +25,12 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "main/command.h"
+#include "core/env.h"
 #include "mcp/everything_server.h"
 #include "mcp/server.h"
 #include "mcp/stdio_transport.h"
 #include "mcp/streamable_http_server.h"
+#include "tools/bedrock_tools_server.h"
 
 namespace bedrock::app {
 namespace {
@@ -191,6 +193,56 @@ Command AddMcpServerCommand(CLI::App& app) {
       []() -> core::Result<ServedServer> {
         return ServedServer{mcp::MakeEverythingServer(), mcp::EverythingHttpOptions()};
       }));
+  // Read when the server is built, after parsing.
+  struct BedrockFlags {
+    std::string config;
+    std::vector<std::string> knowledge_bases;
+    std::string cache;
+    int64_t cache_ttl_seconds = 0;
+    double semantic_threshold = 0;
+    std::string model;
+  };
+  auto bedrock_flags = std::make_shared<BedrockFlags>();
+  servers.push_back(AddServedSubcommand(
+      command, "bedrock",
+      "Amazon Bedrock as MCP tools: specialists and converse, streamed answers, knowledge-base "
+      "search and resources, Titan embeddings, Bedrock Agents, a response cache",
+      [bedrock_flags]() -> core::Result<ServedServer> {
+        auto config = bedrock_flags->config.empty()
+                          ? tools::DefaultBedrockToolsConfig()
+                          : BEDROCK_TRY(tools::LoadBedrockToolsConfig(bedrock_flags->config));
+        for (const auto& id : bedrock_flags->knowledge_bases) {
+          tools::KnowledgeBase kb;
+          kb.id = id;
+          config.knowledge_bases.push_back(std::move(kb));
+        }
+        if (!bedrock_flags->cache.empty()) config.cache_url = bedrock_flags->cache;
+        if (bedrock_flags->cache_ttl_seconds > 0) {
+          config.cache.ttl = std::chrono::seconds(bedrock_flags->cache_ttl_seconds);
+        }
+        if (bedrock_flags->semantic_threshold > 0) {
+          config.cache.semantic = true;
+          config.cache.semantic_threshold = bedrock_flags->semantic_threshold;
+        }
+        if (!bedrock_flags->model.empty()) config.default_model = bedrock_flags->model;
+        static const core::SystemEnv env;  // the clients read it for the process's lifetime
+        auto server = BEDROCK_TRY(
+            tools::MakeBedrockToolsServer(std::move(config), tools::EnvClientsFactory(env)));
+        return ServedServer{std::move(server), mcp::StreamableHttpServerOptions()};
+      }));
+  auto* bedrock = servers.back().app;
+  bedrock->add_option("--config", bedrock_flags->config,
+                      "JSON file: specialists, knowledge bases, models, cache (docs/bedrock-tools.md)");
+  bedrock->add_option("--knowledge-base", bedrock_flags->knowledge_bases,
+                      "A knowledge base id to expose as resources (repeatable)");
+  bedrock->add_option("--cache", bedrock_flags->cache,
+                      "Response cache: sqlite:<path>, sqlite::memory: (default) or off");
+  bedrock->add_option("--cache-ttl", bedrock_flags->cache_ttl_seconds,
+                      "Seconds a cached answer lives (default 3600)");
+  bedrock->add_option("--semantic-cache-threshold", bedrock_flags->semantic_threshold,
+                      "Enables the semantic cache: cosine similarity needed for a hit (0..1]")
+      ->check(CLI::Range(0.0, 1.0));
+  bedrock->add_option("--model", bedrock_flags->model, "Default Bedrock model id");
   return {command, [servers = std::move(servers)](const CommandContext&) {
             for (const auto& s : servers) {
               if (s.app->parsed()) return s.run();
