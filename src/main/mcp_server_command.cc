@@ -232,7 +232,8 @@ Command AddMcpServerCommand(CLI::App& app) {
       }));
   auto* bedrock = servers.back().app;
   bedrock->add_option("--config", bedrock_flags->config,
-                      "JSON file: specialists, knowledge bases, models, cache (docs/bedrock-tools.md)");
+                      "JSON file: specialists, knowledge bases, models, cache "
+                      "(docs/bedrock-tools.md)");
   bedrock->add_option("--knowledge-base", bedrock_flags->knowledge_bases,
                       "A knowledge base id to expose as resources (repeatable)");
   bedrock->add_option("--cache", bedrock_flags->cache,
