@@ -118,12 +118,18 @@ struct State {
     co_return *clients;
   }
 
+  // Runs `f` on the blocking thread. Call sites pass a named, moved function object: g++ 12
+  // destroys a lambda temporary inside a co_await expression twice.
   template <typename F>
   Awaitable<std::invoke_result_t<F>> Blocking(F f) {
-    using R = std::invoke_result_t<F>;
-    co_return co_await asio::co_spawn(
-        blocking.get_executor(), [f = std::move(f)]() -> Awaitable<R> { co_return f(); },
-        asio::use_awaitable);
+    auto call = CallOnce(std::move(f));
+    co_return co_await asio::co_spawn(blocking.get_executor(), std::move(call),
+                                      asio::use_awaitable);
+  }
+
+  template <typename F>
+  static Awaitable<std::invoke_result_t<F>> CallOnce(F f) {
+    co_return f();
   }
 };
 
@@ -179,8 +185,8 @@ Awaitable<core::Result<CallToolResult>> RunConverse(std::shared_ptr<State> state
       if (embedded.ok()) embedding = std::move(embedded->embedding);
     }
     auto cache = state->cache.get();
-    auto hit =
-        co_await state->Blocking([cache, key, embedding] { return cache->Lookup(key, embedding); });
+    auto lookup = [cache, key, embedding] { return cache->Lookup(key, embedding); };
+    auto hit = co_await state->Blocking(std::move(lookup));
     if (hit) {
       json::object structured{{"text", *hit}, {"model", call.model}, {"cached", true}};
       CallToolResult result = CallToolResult::Text(*hit);
@@ -201,10 +207,11 @@ Awaitable<core::Result<CallToolResult>> RunConverse(std::shared_ptr<State> state
   std::string text = response->message.Text();
   if (state->cache && response->stop_reason == llm::StopReason::kEndTurn) {
     auto cache = state->cache.get();
-    co_await state->Blocking([cache, key, text, embedding] {
+    auto store = [cache, key, text, embedding] {
       cache->Store(key, text, embedding);
       return true;
-    });
+    };
+    co_await state->Blocking(std::move(store));
   }
   json::object usage;
   usage["inputTokens"] = response->usage.input_tokens;

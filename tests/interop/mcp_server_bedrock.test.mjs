@@ -18,7 +18,7 @@ const KEYS = {
   AWS_SECRET_ACCESS_KEY: 'bedrock/tools/Secret+Key/For/Interop0000',
   AWS_REGION: 'us-east-1',
 };
-const KB = 'KBTOOLS0001';
+const KB = 'KBTOOLS001';
 
 let emulator;
 let tmpDir;
@@ -29,6 +29,16 @@ let serverStderr = '';
 const textOf = (result) => result.content.filter((c) => c.type === 'text').map((c) => c.text)
     .join('');
 const converseCalls = () => (emulator.stderr.match(/operation=converse(\s|$)/gm) ?? []).length;
+
+// Polls `predicate` (a real signal: a log line) until it holds or 10 s pass.
+async function waitFor(predicate) {
+  const deadline = Date.now() + 10000;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setImmediate(resolve));
+    await client.ping();
+  }
+}
 
 async function cacheStats() {
   const read = await client.readResource({ uri: 'bedrock://cache/stats' });
@@ -107,22 +117,22 @@ describe('mcp-server bedrock over stdio', () => {
     const args = { system: 'Be brief.', messages: [{ role: 'user', content: 'cache me please' }],
                    inference_config: { maxTokens: 200, temperature: 0.2 } };
     const before = await cacheStats();
+    const callsBefore = converseCalls();
     const first = await client.callTool({ name: 'converse', arguments: args });
     assert.equal(first.isError ?? false, false, textOf(first));
     assert.equal(first.structuredContent.cached, false);
-    const callsAfterFirst = converseCalls();
-    assert.ok(callsAfterFirst >= 1);
     const second = await client.callTool({ name: 'converse', arguments: args });
     assert.equal(second.structuredContent.cached, true);
     assert.equal(textOf(second), textOf(first));
-    assert.equal(converseCalls(), callsAfterFirst);
-    const stats = await cacheStats();
-    assert.equal(stats.hits, before.hits + 1);
-    // Another model never gets that answer.
+    assert.equal((await cacheStats()).hits, before.hits + 1);
+    // Another model never gets that answer. Its call is also the fence for the emulator's log:
+    // lines come in request order, so once its line is there, a second request would be too.
     const other = await client.callTool({
       name: 'converse', arguments: { ...args, model_id: 'amazon.nova-lite-v1:0' },
     });
     assert.equal(other.structuredContent.cached, false);
+    await waitFor(() => /operation=converse\s.*model=amazon\.nova-lite/.test(emulator.stderr));
+    assert.equal(converseCalls(), callsBefore + 2);
   });
 
   test('a streamed answer arrives as progress notifications before the whole text', async () => {
@@ -147,12 +157,7 @@ describe('mcp-server bedrock over stdio', () => {
     await started;
     controller.abort('test cancels');
     await assert.rejects(call, /cancel|abort/i);
-    const deadline = Date.now() + 10000;
-    while (!/stream cancelled/.test(serverStderr) && Date.now() < deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-      await client.ping();
-    }
-    assert.match(serverStderr, /stream cancelled/);
+    await waitFor(() => /stream cancelled/.test(serverStderr));
   });
 
   test('knowledge_base_search returns content, score and source', async () => {
