@@ -56,7 +56,12 @@ before(async () => {
   // Small, slow stream pieces so a streamed answer has many progress notifications and a
   // cancellation arrives while the model is still generating.
   const config = path.join(tmpDir, 'emulator.json');
-  fs.writeFileSync(config, JSON.stringify({ docs, stream: { chunkBytes: 8, delayMs: 40 } }));
+  const script = path.join(tmpDir, 'script.json');
+  fs.writeFileSync(script, JSON.stringify({ rules: [
+    { when: { contains: 'simulate throttling' }, respond: { fault: 'throttle' } },
+  ] }));
+  fs.writeFileSync(config, JSON.stringify({ docs, script,
+                                            stream: { chunkBytes: 8, delayMs: 40 } }));
   const env = { ...process.env, ...KEYS };
   delete env.AWS_SESSION_TOKEN;
   delete env.AWS_BEARER_TOKEN_BEDROCK;
@@ -214,6 +219,24 @@ describe('mcp-server bedrock over stdio', () => {
     assert.equal(result.structuredContent.sessionId, 's-1');
     assert.ok(result.structuredContent.completion.length > 0);
     assert.ok(Array.isArray(result.structuredContent.citations));
+  });
+
+  test('a throttled model is a tool error naming the throttling', async () => {
+    const result = await client.callTool({
+      name: 'converse', arguments: { prompt: 'please simulate throttling now' },
+    });
+    assert.equal(result.isError, true);
+    assert.match(textOf(result), /Throttling/);
+  });
+
+  test('an unknown tool is a protocol error', async () => {
+    await assert.rejects(client.callTool({ name: 'no_such_tool', arguments: {} }), /no_such_tool/);
+  });
+
+  test('a missing required argument is a protocol error', async () => {
+    await assert.rejects(client.callTool({ name: 'bedrock_specialist',
+                                           arguments: { specialist: 'code_reviewer' } }),
+                         /content/);
   });
 
   test('the cache stats resource counts hits and misses', async () => {
