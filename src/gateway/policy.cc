@@ -119,7 +119,7 @@ core::Status CheckAddressAllowed(const PolicyConfig& policy, std::string_view ip
                  (*c == AddressClass::kPrivate && policy.allow_private_networks) ||
                  (*c == AddressClass::kLoopback && policy.allow_loopback);
   if (allowed) return core::OkStatus();
-  return core::Error::PermissionDenied("MCP server address {} is {} and not allowed", ip,
+  return core::Error::PermissionDenied("address {} is {}, which MCP servers may not use", ip,
                                        ClassName(*c));
 }
 
