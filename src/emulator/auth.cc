@@ -61,7 +61,7 @@ std::string Authenticator::Describe() const {
       for (const auto& c : config_.credentials) ids.push_back(KeyHint(c.access_key_id));
       return fmt::format(
           "verifying SigV4 signatures against {} access key(s) [{}] and {} "
-          "bearer API key(s){}",
+          "Bedrock API key(s){}",
           config_.credentials.size(), fmt::join(ids, ", "), config_.api_keys.size(),
           config_.region.empty() ? "" : ", region " + config_.region);
     }
