@@ -38,5 +38,6 @@ Command AddServeCommand(CLI::App& app);
 Command AddEmulatorCommand(CLI::App& app);
 Command AddMcpCommand(CLI::App& app);
 Command AddMcpServerCommand(CLI::App& app);
+Command AddChatCommand(CLI::App& app);
 
 }  // namespace bedrock::app

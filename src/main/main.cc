@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       app::AddEmulatorCommand(app),
       app::AddMcpCommand(app),
       app::AddMcpServerCommand(app),
+      app::AddChatCommand(app),
   };
 
   CLI11_PARSE(app, argc, argv);

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "aws/credential_chain.h"
+#include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/static_ui.h"
 #include "http/router.h"
@@ -142,6 +143,16 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   }
   http::Router router = MakeRouter(std::chrono::steady_clock::now());
   (*gateway)->AddRoutes(router);
+  // Declared after the gateway: destroyed before it (it uses the gateway's users and API).
+  gateway::ChatServiceOptions chat_options(&(*gateway)->config(), config->chat,
+                                           &(*gateway)->users(), &(*gateway)->api());
+  chat_options.env = &env;
+  auto chat = gateway::ChatService::Create(std::move(chat_options));
+  if (!chat.ok()) {
+    BEDROCK_LOG_ERROR(kComponent, "cannot start the chat service", {{"error", chat.error()}});
+    return 1;
+  }
+  (*chat)->AddRoutes(router);
   (*gateway)->Start();
   http::Server server(std::move(options), std::move(router));
   if (auto started = server.Start(); !started.ok()) {
@@ -152,7 +163,9 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   BEDROCK_LOG_INFO(kComponent, "listening", {{"url", UrlFor(server, tls)}});
   int signal = signals.Wait();
   BEDROCK_LOG_INFO(kComponent, "shutting down", {{"signal", signal}});
-  // Requests first (streams end, in-flight calls finish), then the MCP sessions they used.
+  // Requests first (running chat streams are stopped, in-flight calls finish), then the MCP
+  // sessions they used.
+  (*chat)->Shutdown();
   server.Stop(config->shutdown_grace);
   (*gateway)->Shutdown(config->shutdown_grace);
   BEDROCK_LOG_INFO(kComponent, "stopped");

@@ -111,7 +111,7 @@ core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& docu
   // typo in a section name is reported with a "did you mean".
   config.unknown_keys =
       root.FindUnknownKeys({"server", "log", "aws", "models", "mcpServers", "auth", "policy",
-                            "store", "limits", "cors", "ui", "emulator"});
+                            "store", "limits", "cors", "chat", "ui", "emulator"});
   if (auto server = BEDROCK_TRY(root.OptionalObject("server"))) {
     BEDROCK_TRY(ReadServerSection(*server, config));
   }
@@ -119,6 +119,7 @@ core::Result<ServeConfig> ServeConfigFromDocument(const core::JsonDocument& docu
     BEDROCK_TRY(ReadLogSection(*log, config));
   }
   config.gateway = BEDROCK_TRY(gateway::GatewayConfigFromDocument(root, env));
+  config.chat = BEDROCK_TRY(gateway::ChatConfigFromDocument(root));
   return config;
 }
 

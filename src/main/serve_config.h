@@ -15,6 +15,7 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "core/result.h"
+#include "gateway/chat.h"
 #include "gateway/config.h"
 #include "http/server.h"
 
@@ -27,6 +28,8 @@ struct ServeConfig {
   core::LogFormat log_format = core::LogFormat::kText;
   // models, mcpServers, auth, policy, store, limits, cors (gateway/config.h).
   gateway::GatewayConfig gateway;
+  // The "chat" section (gateway/chat.h): response style, defaults, tool and approval limits.
+  gateway::ChatConfig chat;
   // Keys of the file that this build does not use yet, to warn about (never silently ignored).
   std::vector<core::Error> unknown_keys;
 };
