@@ -278,8 +278,9 @@ int RunChat(const ChatFlags& flags, const CommandContext& context) {
     return kExitSetup;
   }
   const gateway::ChatConfig& chat_config = config->chat;
-  // Quiet by default: the answer and the tool calls are the output.
-  core::InitLogging({.level = context.log_level.value_or(core::LogLevel::kWarn),
+  // Quiet by default: the answer and the tool calls are the output (the gateway's warnings about
+  // API keys and the like concern `serve`).
+  core::InitLogging({.level = context.log_level.value_or(core::LogLevel::kError),
                      .format = context.log_format.value_or(config->log_format)});
   auto providers =
       gateway::ModelProviders::Create(config->gateway.models, env, chat_config.model_threads);
