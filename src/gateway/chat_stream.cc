@@ -507,8 +507,15 @@ json::array DemoResultContent(const llm::ToolResultBlock& result) {
 json::array DemoToolRound(std::span<const agent::ToolCallRecord> calls) {
   json::array out;
   for (const auto& call : calls) {
-    out.push_back(json::object{
-        {"toolUseId", call.tool_use_id}, {"name", call.bedrock_name}, {"input", call.input}});
+    json::object item{
+        {"toolUseId", call.tool_use_id}, {"name", call.bedrock_name}, {"input", call.input}};
+    // Beyond the demo's fields (its clients ignore them): the server and its own tool name, which
+    // the model-facing name cannot always be split back into ("get-tiny-image").
+    if (!call.server_id.empty()) {
+      item["server"] = call.server_id;
+      item["tool"] = call.tool_name;
+    }
+    out.push_back(std::move(item));
     out.push_back(ResultJson(call));
   }
   return out;

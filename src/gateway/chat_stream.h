@@ -7,8 +7,8 @@
 //     next text), tool input as "<tool_input>…</tool_input>" in `content`;
 //   - finish_reason is the Bedrock stop reason; a tool round ends with the "tool_use" finish twice,
 //     the second carrying message_extras.tool_use as a JSON-encoded STRING of an array alternating
-//     call {toolUseId, name, input} and result {toolUseId, content: [{text}, {image: {format,
-//     source: {base64}}}...], status?};
+//     call {toolUseId, name, input, server, tool} and result {toolUseId, content: [{text}, {image:
+//     {format, source: {base64}}}...], status?};
 //   - endings: "end_turn" (or max_tokens, stop_sequence, content_filtered, guardrail_intervened)
 //     chunk, [DONE], then the usage-metadata chunk; stop: an empty chunk, {"id": "stop<ns>",
 //     "finish_reason": "stop_requested"}, [DONE]; model error: {"content": "Error: <source>:

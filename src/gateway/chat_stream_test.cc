@@ -112,7 +112,8 @@ TEST(DemoChunkWriterTest, ThinkingToolRoundMatchesTheDemoSequence) {
   auto writer = MakeChunkWriter(ResponseStyle::kDemo, Options());
   auto payloads = Write(*writer, ThinkingToolRound(call));
   std::string round =
-      R"([{"toolUseId":"tooluse_x1","name":"local_fs___list_directory","input":{"path":"./docs"}},)"
+      R"([{"toolUseId":"tooluse_x1","name":"local_fs___list_directory","input":{"path":"./docs"},)"
+      R"("server":"local_fs","tool":"list_directory"},)"
       R"({"toolUseId":"tooluse_x1","content":[{"text":"[FILE] a.txt"},)"
       R"({"image":{"format":"png","source":{"base64":"iVBORw=="}}}]}])";
   std::vector<std::string> expected = {
