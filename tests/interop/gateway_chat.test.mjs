@@ -321,6 +321,15 @@ describe('keep_session', () => {
     assert.deepEqual(second, users.map(() => 'isolated'));
   });
 
+  test("one user's concurrent keep_session requests each land in the history", async () => {
+    const user = 'samekeeper';
+    await Promise.all(Array.from({ length: 5 }, (_, i) =>
+      streamChat(demoBody(`message ${i}`, { keep: true }), user)));
+    // Five exchanges before: this request is the model's sixth turn.
+    const { events } = await streamChat(demoBody('recall now', { keep: true }), user);
+    assert.equal(contentOf(events), 'turn 6');
+  });
+
   test("a new user's concurrent first requests all succeed", async () => {
     const user = `fresh${Date.now()}`;
     const calls = [
