@@ -17,7 +17,7 @@ build: deps
 	@cmake --build --preset release -j $(JOBS)
 
 run: build
-	./build/release/bin/bedrock-mcp serve --config $(CONFIG)
+	@BEDROCK_MCP_BINARY=build/release/bin/bedrock-mcp scripts/run-local $(CONFIG)
 
 test: build
 	ctest --preset release
