@@ -130,6 +130,14 @@ class ChatServiceTest : public ::testing::Test {
     return request;
   }
 
+  // Builds the request as a named variable first: g++ 12 destroys aggregate temporaries inside a
+  // co_await expression twice.
+  asio::awaitable<http::Response> PostAsync(std::string target, std::string body,
+                                            std::string user) {
+    http::Request request = MakeRequest(std::move(target), std::move(body), std::move(user));
+    co_return co_await Dispatch(std::move(request));
+  }
+
   asio::awaitable<http::Response> Dispatch(http::Request request) {
     http::RequestContext context(request);
     co_return co_await router_.Dispatch(context);
@@ -373,8 +381,7 @@ TEST_F(ChatServiceTest, StopRequestEndsTheStreamWithTheDemoStopChunk) {
     asio::co_spawn(
         io_,
         [this, &stop_reply]() -> asio::awaitable<void> {
-          auto response =
-              co_await Dispatch(MakeRequest("/v1/stop/stream/" + last_stream_id_, "", "u1"));
+          auto response = co_await PostAsync("/v1/stop/stream/" + last_stream_id_, "", "u1");
           stop_reply = response.body;
         },
         asio::detached);
@@ -403,11 +410,10 @@ TEST_F(ChatServiceTest, StopByAnotherUserIsRefused) {
     asio::co_spawn(
         io_,
         [this, &stop_reply]() -> asio::awaitable<void> {
-          auto response =
-              co_await Dispatch(MakeRequest("/v1/stop/stream/" + last_stream_id_, "", "u2"));
+          auto response = co_await PostAsync("/v1/stop/stream/" + last_stream_id_, "", "u2");
           stop_reply = response.body;
           // Then the owner stops it, to end the test.
-          (void)co_await Dispatch(MakeRequest("/v1/stop/stream/" + last_stream_id_, "", "u1"));
+          (void)co_await PostAsync("/v1/stop/stream/" + last_stream_id_, "", "u1");
         },
         asio::detached);
   };
@@ -445,11 +451,10 @@ TEST_F(ChatServiceTest, ApprovalGrantedThroughTheEndpointRunsTheCall) {
             io_,
             [this, id, &approve_reply]() -> asio::awaitable<void> {
               // Another user cannot answer it.
-              auto other = co_await Dispatch(
-                  MakeRequest("/v1/approve/" + id, R"({"approved": true})", "u2"));
+              auto other = co_await PostAsync("/v1/approve/" + id, R"({"approved": true})", "u2");
               EXPECT_EQ(other.status, 404);
-              auto response = co_await Dispatch(
-                  MakeRequest("/v1/approve/" + id, R"({"approved": true})", "u1"));
+              auto response =
+                  co_await PostAsync("/v1/approve/" + id, R"({"approved": true})", "u1");
               approve_reply = response.body;
             },
             asio::detached);
@@ -472,19 +477,19 @@ TEST_F(ChatServiceTest, ApprovalGrantedThroughTheEndpointRunsTheCall) {
 TEST_F(ChatServiceTest, ApprovalDeniedTellsTheModel) {
   provider_.Push(fake::CallTools({{"t1", "guarded___echo", json::object{{"text", "ok"}}}}));
   provider_.Push(fake::Answer("I was not allowed."));
-  Stream(
-      ChatBody("x", true, R"(["guarded"])"), "u1", [&](FakeStreamWriter&, const std::string& data) {
-        if (data.find("\"timeout_ms\"") == std::string::npos) return;
-        auto choice = Choice(data.substr(6, data.find("\n\n") - 6));
-        std::string id(choice.at("message_extras").at("approval").at("id").as_string());
-        asio::co_spawn(
-            io_,
-            [this, id]() -> asio::awaitable<void> {
-              (void)co_await Dispatch(
-                  MakeRequest("/v1/approve/" + id, R"({"approved": false, "reason": "no"})", "u1"));
-            },
-            asio::detached);
-      });
+  Stream(ChatBody("x", true, R"(["guarded"])"), "u1",
+         [&](FakeStreamWriter&, const std::string& data) {
+           if (data.find("\"timeout_ms\"") == std::string::npos) return;
+           auto choice = Choice(data.substr(6, data.find("\n\n") - 6));
+           std::string id(choice.at("message_extras").at("approval").at("id").as_string());
+           asio::co_spawn(
+               io_,
+               [this, id]() -> asio::awaitable<void> {
+                 (void)co_await PostAsync("/v1/approve/" + id,
+                                          R"({"approved": false, "reason": "no"})", "u1");
+               },
+               asio::detached);
+         });
   ASSERT_EQ(provider_.requests().size(), 2u);
   const auto& last = provider_.requests()[1].messages.back();
   std::string text;
