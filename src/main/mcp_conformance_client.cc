@@ -149,6 +149,10 @@ Awaitable<int> Run(asio::any_io_executor executor, http::Client http_client, std
     oauth.client_id = StringField(context, "client_id");
     oauth.client_secret = StringField(context, "client_secret");
     oauth.client_private_key_pem = StringField(context, "private_key_pem");
+    oauth.jwt_bearer_assertion = StringField(context, "valid_jwt");
+    oauth.idp_token_endpoint = StringField(context, "idp_token_endpoint");
+    oauth.idp_id_token = StringField(context, "idp_id_token");
+    oauth.idp_client_id = StringField(context, "idp_client_id");
     oauth.authorize = HeadlessAuthorization(http_client);
     oauth.peer_name = "conformance server";
     transport_options.auth = mcp::CreateOAuthClient(http_client, url, std::move(oauth));

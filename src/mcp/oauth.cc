@@ -30,6 +30,9 @@ namespace json = boost::json;
 namespace urls = boost::urls;
 using Clock = std::chrono::steady_clock;
 
+constexpr std::string_view kJwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+constexpr std::string_view kTokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -437,6 +440,7 @@ class OAuthClientImpl final : public OAuthClient {
       spdlog::info("oauth: refresh for {} failed ({}); authorizing again", options_.peer_name,
                    refreshed.error().message());
     }
+    if (UsesJwtBearer()) co_return co_await JwtBearer(scope);
     if (UsesClientCredentials()) co_return co_await ClientCredentials(scope);
     BEDROCK_CO_TRY(co_await Register());
     co_return co_await AuthorizationCode(scope);
@@ -771,6 +775,58 @@ class OAuthClientImpl final : public OAuthClient {
     client_secret_ = options_.client_secret;
     std::vector<std::pair<std::string, std::string>> fields = {
         {"grant_type", "client_credentials"}};
+    if (!scope.empty()) fields.emplace_back("scope", scope);
+    if (!resource_.empty()) fields.emplace_back("resource", resource_);
+    co_return co_await TokenRequest(std::move(fields), scope);
+  }
+
+  bool UsesJwtBearer() const {
+    return Contains(as_->grant_types_supported, kJwtBearerGrant) &&
+           (!options_.jwt_bearer_assertion.empty() ||
+            (!options_.idp_id_token.empty() && !options_.idp_token_endpoint.empty()));
+  }
+
+  // The RFC 7523 JWT bearer grant, with a workload identity token or with an identity assertion
+  // the identity provider issues for this authorization server and resource (RFC 8693).
+  asio::awaitable<core::Status> JwtBearer(const std::string& scope) {
+    std::string assertion = options_.jwt_bearer_assertion;
+    if (assertion.empty()) {
+      std::vector<std::pair<std::string, std::string>> exchange = {
+          {"grant_type", std::string(kTokenExchangeGrant)},
+          {"requested_token_type", "urn:ietf:params:oauth:token-type:id-jag"},
+          {"audience", as_->issuer},
+          {"resource", resource_},
+          {"subject_token", options_.idp_id_token},
+          {"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"}};
+      if (!scope.empty()) exchange.emplace_back("scope", scope);
+      if (!options_.idp_client_id.empty())
+        exchange.emplace_back("client_id", options_.idp_client_id);
+      http::ClientRequest request;
+      request.method = "POST";
+      request.url = options_.idp_token_endpoint;
+      request.headers.Set("Content-Type", "application/x-www-form-urlencoded");
+      request.headers.Set("Accept", "application/json");
+      request.body = FormUrlEncode(exchange);
+      request.timeout = options_.request_timeout;
+      auto response = co_await http_.Send(std::move(request));
+      if (!response.ok()) co_return response.error();
+      if (response->status != 200) {
+        co_return core::Error::Unauthenticated("{}: token exchange at {} failed: HTTP {}{}",
+                                               options_.peer_name, options_.idp_token_endpoint,
+                                               response->status, OAuthErrorOf(response->body));
+      }
+      auto answer = ParseJsonObject(response->body, "the token exchange response");
+      if (!answer.ok()) co_return answer.error();
+      assertion = String(*answer, "access_token");
+      if (assertion.empty()) {
+        co_return core::Error::UpstreamFailure("{}: the token exchange returned no token",
+                                               options_.peer_name);
+      }
+    }
+    client_id_ = options_.client_id;
+    client_secret_ = options_.client_secret;
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"grant_type", std::string(kJwtBearerGrant)}, {"assertion", assertion}};
     if (!scope.empty()) fields.emplace_back("scope", scope);
     if (!resource_.empty()) fields.emplace_back("resource", resource_);
     co_return co_await TokenRequest(std::move(fields), scope);

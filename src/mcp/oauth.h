@@ -58,6 +58,14 @@ struct OAuthOptions {
   // private_key_jwt client authentication (RFC 7523): a PEM EC P-256 private key that signs an
   // ES256 client assertion. Used instead of client_secret when set.
   std::string client_private_key_pem;
+  // Grants without a user, used when the authorization server offers the RFC 7523 JWT bearer grant:
+  // a workload identity token to present as the assertion (SEP-1933), or an identity provider's
+  // ID token to exchange there first (RFC 8693) for an identity assertion grant (ID-JAG,
+  // enterprise-managed authorization, SEP-990).
+  std::string jwt_bearer_assertion;
+  std::string idp_token_endpoint;
+  std::string idp_id_token;
+  std::string idp_client_id;
   // An HTTPS URL naming our client ID metadata document; used as client_id when the authorization
   // server advertises client_id_metadata_document_supported.
   std::string client_metadata_url;
