@@ -253,10 +253,12 @@ TEST(CliTest, VersionAndHelpAndUnknownOption) {
   EXPECT_THAT(bad.stderr_text, HasSubstr("--log-level"));
 }
 
-TEST(CliTest, LaterSubcommandsSayNotYetAvailableAndFail) {
-  CompletedRun run = RunBinary({"emulator", "--log-level", "debug"});
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_THAT(run.stderr_text, HasSubstr("not yet available"));
+TEST(CliTest, GlobalFlagsAfterTheEmulatorSubcommandParseAndItServesUntilSigterm) {
+  BinaryProcess emulator({"emulator", "--port", "0", "--log-level", "debug"});
+  auto line = emulator.WaitForStderrLine("listening", std::chrono::seconds(20));
+  ASSERT_TRUE(line.has_value()) << emulator.stderr_text();
+  emulator.Signal(SIGTERM);
+  EXPECT_EQ(emulator.WaitForExit(std::chrono::seconds(20)), 0) << emulator.stderr_text();
 }
 
 }  // namespace
