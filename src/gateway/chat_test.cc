@@ -186,7 +186,8 @@ class ChatServiceTest : public ::testing::Test {
   }
   static std::string FinishOf(const std::string& payload) {
     if (payload == "[DONE]") return payload;
-    const json::value& finish = Choice(payload).at("finish_reason");
+    json::object choice = Choice(payload);
+    const json::value& finish = choice.at("finish_reason");
     return finish.is_null() ? "" : std::string(finish.as_string());
   }
   static std::string ContentOf(const std::vector<std::string>& payloads) {
