@@ -11,6 +11,7 @@
 
 #include "aws/retry.h"
 #include "http/url.h"
+#include "llm/internal/retry_wait.h"
 #include "llm/openai_chat.h"
 
 namespace bedrock::llm {
@@ -20,14 +21,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 constexpr size_t kMaxErrorBody = 1 << 20;
-
-awaitable<core::Status> Backoff(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(delay);
-  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return core::Error::Cancelled("cancelled while waiting to retry");
-  co_return core::OkStatus();
-}
 
 int64_t MillisSince(const core::Clock& clock, core::Clock::SteadyTime start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock.SteadyNow() - start).count();
@@ -147,7 +140,7 @@ struct OpenAiProvider::Impl {
       }
       auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      BEDROCK_CO_TRY(co_await Backoff(*delay));
+      BEDROCK_CO_TRY(co_await internal::WaitBeforeRetry(*delay));
     }
   }
 
@@ -176,7 +169,7 @@ struct OpenAiProvider::Impl {
       }
       auto delay = retry.OnFailure(state, kind);
       if (!delay) co_return GaveUp(failure, attempt);
-      BEDROCK_CO_TRY(co_await Backoff(*delay));
+      BEDROCK_CO_TRY(co_await internal::WaitBeforeRetry(*delay));
     }
   }
 };

@@ -11,7 +11,7 @@
 #include "aws/errors.h"
 #include "aws/sigv4.h"
 #include "http/url.h"
-
+#include "llm/internal/retry_wait.h"
 namespace bedrock::llm::internal {
 namespace {
 
@@ -19,15 +19,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 
 constexpr size_t kMaxErrorBody = 1 << 20;
-
-// Waits `delay` unless the awaiting coroutine is cancelled first.
-awaitable<core::Status> Backoff(std::chrono::milliseconds delay) {
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  timer.expires_after(delay);
-  auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (ec) co_return core::Error::Cancelled("cancelled while waiting to retry");
-  co_return core::OkStatus();
-}
 
 // What one attempt produced: the accepted response, or why it failed and whether to retry.
 template <typename Response>
@@ -149,7 +140,8 @@ awaitable<core::Result<Response>> BedrockHttp::Retrying(const BedrockCall& call,
   while (true) {
     const int attempt = state.attempt;
     if (auto wait = retry_.BeforeAttempt(); wait.count() > 0) {
-      if (auto waited = co_await Backoff(wait); !waited.ok()) co_return Wrap(waited.error());
+      if (auto waited = co_await WaitBeforeRetry(wait); !waited.ok())
+        co_return Wrap(waited.error());
     }
     auto request = co_await BuildRequest(call, invocation_id, attempt, stream);
     if (!request.ok()) co_return Wrap(request.error());
@@ -166,7 +158,8 @@ awaitable<core::Result<Response>> BedrockHttp::Retrying(const BedrockCall& call,
           outcome.failure.code(),
           fmt::format("{} (gave up after {} attempts)", outcome.failure.message(), attempt)));
     }
-    if (auto waited = co_await Backoff(*delay); !waited.ok()) co_return Wrap(waited.error());
+    if (auto waited = co_await WaitBeforeRetry(*delay); !waited.ok())
+      co_return Wrap(waited.error());
   }
 }
 
