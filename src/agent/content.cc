@@ -7,7 +7,7 @@
 #include <optional>
 
 // Base64 lives with the codecs that own wire formats; the agent needs only the decoder.
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 namespace bedrock::agent {
 namespace json = boost::json;
@@ -50,7 +50,7 @@ void AppendBlob(std::vector<llm::ToolResultContent>& out, std::string_view what,
                                    label, Describe(mime), base64.size())));
     return;
   }
-  std::optional<std::string> bytes = llm::internal::Base64Decode(base64);
+  std::optional<std::string> bytes = core::Base64Decode(base64);
   if (!bytes) {
     out.push_back(Note(
         fmt::format("[{} ({}) omitted: its data is not valid base64]", label, Describe(mime))));

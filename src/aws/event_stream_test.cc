@@ -11,6 +11,7 @@
 
 #include "aws/internal/crc32.h"
 #include "aws/testing/vectors.h"
+#include "core/base64.h"
 
 namespace bedrock::aws {
 namespace {
@@ -20,30 +21,7 @@ namespace fs = std::filesystem;
 fs::path EventStreamDir() { return testing::VectorsDir() / "eventstream"; }
 fs::path GoTestdata() { return EventStreamDir() / "aws-sdk-go-v2-testdata"; }
 
-std::string Base64Decode(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  int bits = 0;
-  uint32_t acc = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) continue;
-    acc = acc << 6 | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return out;
-}
+std::string Base64Decode(std::string_view in) { return core::Base64Decode(in).value_or(""); }
 
 // The aws-sdk-go-v2 "decoded" JSON form of a message.
 struct DecodedVector {

@@ -20,7 +20,7 @@
 #include "emulator/text.h"
 #include "emulator/validation.h"
 #include "llm/bedrock_converse.h"
-#include "llm/internal/base64.h"  // the llm codecs' base64, shared rather than copied
+#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 #include "llm/openai_chat.h"
 
 namespace bedrock::emulator {
@@ -332,7 +332,7 @@ struct Emulator::Impl {
     std::vector<std::string> frames;
     auto events = claude::StreamEvents(turn.response, model_name, emu.config_.stream_chunk_bytes);
     for (size_t i = 0; i < events.size(); ++i) {
-      json::object chunk{{"bytes", llm::internal::Base64Encode(events[i])}};
+      json::object chunk{{"bytes", core::Base64Encode(events[i])}};
       frames.push_back(aws::EncodeEvent("chunk", Padded(json::serialize(chunk), i)));
     }
     http::Response response = EventStreamBody(std::move(frames), call.plan.mid_stream,
@@ -687,7 +687,7 @@ struct Emulator::Impl {
           stream_final ? SplitForStreaming(answer, emu.config_.stream_chunk_bytes)
                        : std::vector<std::string>{answer};
       for (size_t i = 0; i < pieces.size(); ++i) {
-        json::object chunk{{"bytes", llm::internal::Base64Encode(pieces[i])}};
+        json::object chunk{{"bytes", core::Base64Encode(pieces[i])}};
         if (i + 1 == pieces.size() && !attribution.empty()) chunk["attribution"] = attribution;
         event("chunk", chunk);
       }

@@ -8,7 +8,7 @@
 
 #include "emulator/embeddings.h"
 #include "emulator/text.h"
-#include "llm/internal/base64.h"  // the llm codecs' base64, shared rather than copied
+#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 
 namespace bedrock::emulator {
 namespace {
@@ -93,7 +93,7 @@ core::Result<std::vector<llm::ToolResultContent>> ToolResultContent(const json::
       }
       std::string data =
           BEDROCK_TRY(GetString(source->as_object(), "data", "#/" + path + "/source"));
-      auto bytes = llm::internal::Base64Decode(data);
+      auto bytes = core::Base64Decode(data);
       if (!bytes) return Malformed(fmt::format("#/{}/source/data: invalid base64", path));
       std::string media =
           BEDROCK_TRY(GetString(source->as_object(), "media_type", "#/" + path + "/source"));
@@ -120,7 +120,7 @@ core::Result<llm::ContentBlock> ContentBlock(const json::value& v, const std::st
     std::string bytes = data;
     const json::value* source_type = s.if_contains("type");
     if (source_type == nullptr || !source_type->is_string() || source_type->as_string() != "text") {
-      auto decoded = llm::internal::Base64Decode(data);
+      auto decoded = core::Base64Decode(data);
       if (!decoded) return Malformed(fmt::format("#/{}/source/data: invalid base64", path));
       bytes = std::move(*decoded);
     }
@@ -159,7 +159,7 @@ core::Result<llm::ContentBlock> ContentBlock(const json::value& v, const std::st
   if (type == "redacted_thinking") {
     llm::ReasoningBlock r;
     std::string data = BEDROCK_TRY(GetString(o, "data", "#/" + path));
-    auto decoded = llm::internal::Base64Decode(data);
+    auto decoded = core::Base64Decode(data);
     r.redacted = decoded ? std::move(*decoded) : data;
     return llm::ContentBlock{std::move(r)};
   }
@@ -192,7 +192,7 @@ json::array ContentJson(const llm::Message& message) {
     } else if (const auto* r = std::get_if<llm::ReasoningBlock>(&block)) {
       if (r->is_redacted()) {
         content.push_back(json::object{{"type", "redacted_thinking"},
-                                       {"data", llm::internal::Base64Encode(r->redacted)}});
+                                       {"data", core::Base64Encode(r->redacted)}});
       } else {
         content.push_back(
             json::object{{"type", "thinking"}, {"thinking", r->text}, {"signature", r->signature}});

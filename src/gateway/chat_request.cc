@@ -5,7 +5,7 @@
 #include <set>
 
 #include "agent/content.h"
-#include "llm/internal/base64.h"  // the llm codecs' base64, shared rather than copied
+#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 
 namespace bedrock::gateway {
 namespace {
@@ -87,7 +87,7 @@ std::optional<DataUri> ParseDataUri(std::string_view uri) {
   if (size_t semicolon = meta.find(';'); semicolon != std::string_view::npos) {
     meta = meta.substr(0, semicolon);  // parameters such as ;charset=
   }
-  auto bytes = llm::internal::Base64Decode(uri.substr(comma + 1));
+  auto bytes = core::Base64Decode(uri.substr(comma + 1));
   if (!bytes) return std::nullopt;
   DataUri out;
   out.mime = std::string(meta);
@@ -179,7 +179,7 @@ core::Status AppendPart(const json::value& part, std::string_view field, size_t 
       if (!uri) return FieldError(field, "file.file_data is not a base64 data URI");
       bytes = std::move(uri->bytes);
     } else {
-      auto decoded = llm::internal::Base64Decode(text);
+      auto decoded = core::Base64Decode(text);
       if (!decoded) return FieldError(field, "file.file_data is not base64");
       bytes = std::move(*decoded);
     }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 namespace bedrock::gateway {
 namespace {
@@ -108,7 +108,7 @@ TEST(ChatRequestTest, ImageDataUriBecomesAnImageBlock) {
   std::string png = "\x89PNG\r\n\x1a\nrest";
   std::string body = R"({"model":"m","messages":[{"role":"user","content":[
       {"type":"image_url","image_url":{"url":"data:image/png;base64,)" +
-                     llm::internal::Base64Encode(png) + R"(","detail":"auto"}}]}]})";
+                     core::Base64Encode(png) + R"(","detail":"auto"}}]}]})";
   auto request = Parse(body);
   ASSERT_EQ(request.messages.size(), 1u);
   const auto& image = std::get<llm::ImageBlock>(request.messages[0].content[0]);
@@ -146,7 +146,7 @@ TEST(ChatRequestTest, ImageDataUriWithBadBase64IsRefused) {
 }
 
 TEST(ChatRequestTest, FilesBecomeDocumentsWithUniqueSafeNames) {
-  std::string data = llm::internal::Base64Encode("%PDF-1.4");
+  std::string data = core::Base64Encode("%PDF-1.4");
   std::string body = R"({"model":"m","messages":[{"role":"user","content":[
       {"type":"file","file":{"file_data":")" +
                      data + R"(","filename":"report.pdf"}},

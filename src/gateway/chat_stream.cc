@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/error.h"
-#include "llm/internal/base64.h"  // the llm codecs' base64, shared rather than copied
+#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 
 namespace bedrock::gateway {
 namespace {
@@ -492,7 +492,7 @@ json::array DemoResultContent(const llm::ToolResultBlock& result) {
           {"image",
            json::object{
                {"format", image->format},
-               {"source", json::object{{"base64", llm::internal::Base64Encode(image->bytes)}}}}}});
+               {"source", json::object{{"base64", core::Base64Encode(image->bytes)}}}}}});
     } else if (const auto* document = std::get_if<llm::DocumentBlock>(&item)) {
       rest.push_back(json::object{
           {"document", json::object{{"format", document->format}, {"name", document->name}}}});

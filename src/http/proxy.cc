@@ -6,6 +6,8 @@
 #include <boost/url/parse.hpp>
 #include <cstdlib>
 
+#include "core/base64.h"
+
 namespace bedrock::http {
 namespace {
 
@@ -125,28 +127,6 @@ bool EntryMatches(std::string_view entry, std::string_view host, uint16_t port,
          name[name.size() - pattern.size() - 1] == '.';
 }
 
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-            kAlphabet[v & 63]};
-  }
-  if (size_t rest = in.size() - i; rest > 0) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
-    out += kAlphabet[v >> 18];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 }  // namespace
 
 ProxyConfig ProxyConfigFromEnvironment(const EnvGetter& getenv) {
@@ -197,7 +177,7 @@ core::Result<ProxyEndpoint> ParseProxyUrl(std::string_view text) {
   }
   ProxyEndpoint proxy{.url = std::move(*url), .authorization = {}};
   if (!proxy.url.user.empty() || !proxy.url.password.empty()) {
-    proxy.authorization = "Basic " + Base64(proxy.url.user + ":" + proxy.url.password);
+    proxy.authorization = "Basic " + core::Base64Encode(proxy.url.user + ":" + proxy.url.password);
   }
   proxy.url.user.clear();
   proxy.url.password.clear();

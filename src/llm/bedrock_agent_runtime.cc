@@ -11,7 +11,7 @@
 #include "aws/credential_chain.h"
 #include "aws/event_stream.h"
 #include "aws/sigv4.h"
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 #include "llm/internal/bedrock_http.h"
 
 namespace bedrock::llm {
@@ -229,7 +229,7 @@ core::Result<std::optional<AgentEvent>> DecodeAgentEvent(std::string_view event_
     json::object object = BEDROCK_TRY(ParseObject(payload, "chunk event"));
     AgentChunk chunk;
     if (const auto* bytes = object.if_contains("bytes"); bytes != nullptr) {
-      auto decoded = bytes->is_string() ? internal::Base64Decode(bytes->as_string()) : std::nullopt;
+      auto decoded = bytes->is_string() ? core::Base64Decode(bytes->as_string()) : std::nullopt;
       if (!decoded) return core::Error::UpstreamFailure("chunk event `bytes` is not base64");
       chunk.text = std::move(*decoded);
     }

@@ -8,7 +8,7 @@
 
 #include "aws/event_stream.h"
 #include "aws/testing/fake_server.h"
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 #include "llm/testing/fake_bedrock.h"
 
 namespace bedrock::llm {
@@ -34,7 +34,7 @@ constexpr char kRetrieveResponse[] = R"({"retrievalResults":[
 
 // A `chunk` event of InvokeAgent, optionally with citations.
 std::string AgentChunk(std::string_view text, json::value attribution = nullptr) {
-  json::object payload{{"bytes", internal::Base64Encode(text)}};
+  json::object payload{{"bytes", core::Base64Encode(text)}};
   if (!attribution.is_null()) payload["attribution"] = attribution;
   return aws::EncodeEvent("chunk", json::serialize(payload));
 }

@@ -6,13 +6,13 @@
 #include <boost/json/serialize.hpp>
 #include <utility>
 
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 namespace bedrock::llm::claude_messages {
 namespace {
 
 namespace json = boost::json;
-using internal::Base64Encode;
+using core::Base64Encode;
 
 // --- Encoding ---
 

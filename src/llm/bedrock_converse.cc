@@ -8,14 +8,14 @@
 #include <limits>
 #include <utility>
 
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 namespace bedrock::llm::bedrock_converse {
 namespace {
 
 namespace json = boost::json;
-using internal::Base64Decode;
-using internal::Base64Encode;
+using core::Base64Decode;
+using core::Base64Encode;
 
 // ---------------------------------------------------------------------------------------------
 // Encoding

@@ -10,7 +10,7 @@
 
 #include "aws/event_stream.h"
 #include "llm/bedrock_claude.h"
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 #include "llm/internal/bedrock_http.h"
 
 namespace bedrock::llm {
@@ -56,7 +56,7 @@ core::Result<std::string> ChunkBytes(std::string_view payload) {
   if (bytes == nullptr || !bytes->is_string()) {
     return core::Error::UpstreamFailure("chunk event without base64 `bytes`");
   }
-  auto decoded = internal::Base64Decode(bytes->as_string());
+  auto decoded = core::Base64Decode(bytes->as_string());
   if (!decoded) return core::Error::UpstreamFailure("chunk event `bytes` is not base64");
   return std::move(*decoded);
 }

@@ -9,7 +9,7 @@
 #include "aws/event_stream.h"
 #include "aws/testing/fake_server.h"
 #include "llm/bedrock_claude.h"
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 #include "llm/testing/fake_bedrock.h"
 
 namespace bedrock::llm {
@@ -28,7 +28,7 @@ constexpr char kTitan[] = "amazon.titan-embed-text-v2:0";
 
 // One InvokeModelWithResponseStream `chunk` frame carrying `bytes`, padded as Bedrock pads.
 std::string ChunkFrame(std::string_view bytes) {
-  json::object payload{{"bytes", internal::Base64Encode(bytes)}, {"p", "abcdefghijklmnop"}};
+  json::object payload{{"bytes", core::Base64Encode(bytes)}, {"p", "abcdefghijklmnop"}};
   return aws::EncodeEvent("chunk", json::serialize(payload));
 }
 

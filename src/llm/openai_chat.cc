@@ -6,7 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <utility>
 
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 namespace bedrock::llm::openai_chat {
 namespace {
@@ -44,7 +44,7 @@ json::object ImagePart(const ImageBlock& image) {
   return {
       {"type", "image_url"},
       {"image_url", json::object{{"url", fmt::format("data:{};base64,{}", ImageMime(image.format),
-                                                     internal::Base64Encode(image.bytes))}}}};
+                                                     core::Base64Encode(image.bytes))}}}};
 }
 
 json::object DocumentPart(const DocumentBlock& doc) {
@@ -56,7 +56,7 @@ json::object DocumentPart(const DocumentBlock& doc) {
       {"type", "file"},
       {"file", json::object{{"filename", doc.name},
                             {"file_data", fmt::format("data:{};base64,{}", DocumentMime(doc.format),
-                                                      internal::Base64Encode(doc.bytes))}}}};
+                                                      core::Base64Encode(doc.bytes))}}}};
 }
 
 // Appends the OpenAI messages for one neutral message.
@@ -555,7 +555,7 @@ core::Result<std::pair<std::string, std::string>> ParseDataUrl(std::string_view 
   std::string_view meta = url.substr(0, comma);
   if (!meta.ends_with(";base64")) return Invalid(fmt::format("{} must be base64 encoded", path));
   meta.remove_suffix(7);
-  auto bytes = internal::Base64Decode(url.substr(comma + 1));
+  auto bytes = core::Base64Decode(url.substr(comma + 1));
   if (!bytes) return Invalid(fmt::format("{} is not valid base64", path));
   return std::pair{std::string(meta), std::move(*bytes)};
 }

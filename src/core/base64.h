@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace bedrock::llm::internal {
+namespace bedrock::core {
 
 std::string Base64Encode(std::string_view bytes);
 
@@ -15,4 +15,4 @@ std::string Base64Encode(std::string_view bytes);
 // Whitespace is not accepted (JSON blobs carry none).
 std::optional<std::string> Base64Decode(std::string_view text);
 
-}  // namespace bedrock::llm::internal
+}  // namespace bedrock::core

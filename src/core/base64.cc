@@ -1,9 +1,9 @@
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace bedrock::llm::internal {
+namespace bedrock::core {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -72,4 +72,4 @@ std::optional<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-}  // namespace bedrock::llm::internal
+}  // namespace bedrock::core

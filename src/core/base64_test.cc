@@ -1,8 +1,8 @@
-#include "llm/internal/base64.h"
+#include "core/base64.h"
 
 #include <gtest/gtest.h>
 
-namespace bedrock::llm::internal {
+namespace bedrock::core {
 namespace {
 
 TEST(Base64Test, Rfc4648Vectors) {
@@ -33,4 +33,4 @@ TEST(Base64Test, WhitespaceIsRejected) { EXPECT_FALSE(Base64Decode("Zm9v\nYg==")
 TEST(Base64Test, NonCanonicalTrailingBitsAreRejected) { EXPECT_FALSE(Base64Decode("Zh==")); }
 
 }  // namespace
-}  // namespace bedrock::llm::internal
+}  // namespace bedrock::core
