@@ -10,9 +10,11 @@
 #include <boost/json/serialize.hpp>
 #include <deque>
 #include <regex>
+#include <span>
 #include <variant>
 
 #include "aws/event_stream.h"
+#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 #include "core/log.h"
 #include "emulator/invoke_codecs.h"
 #include "emulator/service_errors.h"
@@ -20,7 +22,6 @@
 #include "emulator/text.h"
 #include "emulator/validation.h"
 #include "llm/bedrock_converse.h"
-#include "core/base64.h"  // the llm codecs' base64, shared rather than copied
 #include "llm/openai_chat.h"
 
 namespace bedrock::emulator {
@@ -189,14 +190,20 @@ struct Emulator::Impl {
 
   // --- Bedrock Runtime ---
 
-  // What every Bedrock Runtime operation establishes before reading its body.
-  struct RuntimeCall {
+  // What every operation establishes before reading its body: who answers (the service), what
+  // is addressed (a model, knowledge base or agent id) and the request's own faults.
+  struct Call {
     std::string request_id;
     std::string operation;
-    std::string model_id;
-    ModelInfo info;
+    std::string target;
+    Service service = Service::kRuntime;
     std::string key;  // the invocation key that per-attempt faults count by
     FaultPlan plan;
+  };
+
+  // A Bedrock Runtime call also knows its resolved model.
+  struct RuntimeCall : Call {
+    ModelInfo info;
   };
 
   // Authenticates, resolves the model and plans the request's own faults; the error response
@@ -210,8 +217,8 @@ struct Emulator::Impl {
     if (auto failure = emu.auth_.CheckAws(request, /*bearer_allowed=*/true)) {
       return ErrorResponse(ServiceError::FromVerifyFailure(*failure), call.request_id);
     }
-    call.model_id = std::string(ctx.PathParam("modelId").value_or(""));
-    auto info = emu.catalog_.Resolve(call.model_id);
+    call.target = std::string(ctx.PathParam("modelId").value_or(""));
+    auto info = emu.catalog_.Resolve(call.target);
     if (!info) {
       return ErrorResponse(ServiceError::Validation("The provided model identifier is invalid."),
                            call.request_id);
@@ -223,23 +230,23 @@ struct Emulator::Impl {
                            call.request_id);
     }
     call.key = InvocationKey(request);
-    call.plan = emu.faults_.Plan(call.operation, call.model_id, *header_faults, call.key);
+    call.plan = emu.faults_.Plan(call.operation, call.target, *header_faults, call.key);
     return call;
   }
 
   // Adds the matched rule's faults to the plan and waits the planned latency; the error response
   // of an error fault, or nullopt to answer normally.
-  awaitable<std::optional<http::Response>> ApplyFaults(RuntimeCall& call,
+  awaitable<std::optional<http::Response>> ApplyFaults(Call& call,
                                                        const std::vector<Fault>& rule_faults,
                                                        std::string_view rule) {
     call.plan.Merge(emu.faults_.FilterAttempts(rule_faults, call.key + "#rule"));
     co_await Sleep(call.plan.latency);
     if (call.plan.error) {
-      ServiceError error = ErrorForFault(*call.plan.error, Service::kRuntime);
-      LogCall(call.operation, call.model_id, rule, error.status, call.plan);
-      co_return ErrorResponse(error, call.request_id);
+      ServiceError error = ErrorForFault(*call.plan.error, call.service);
+      LogCall(call.operation, call.target, rule, error.status, call.plan);
+      co_return ErrorResponse(error, call.request_id, call.service);
     }
-    LogCall(call.operation, call.model_id, rule, 200, call.plan);
+    LogCall(call.operation, call.target, rule, 200, call.plan);
     co_return std::nullopt;
   }
 
@@ -260,7 +267,7 @@ struct Emulator::Impl {
     if (auto problem = ValidateConverseRequest(*chat)) {
       co_return ErrorResponse(ServiceError::Validation(*problem), call.request_id);
     }
-    chat->model_id = call.model_id;
+    chat->model_id = call.target;
     ModelTurn turn = emu.model_.Respond(*chat, call.operation);
     if (auto error = co_await ApplyFaults(call, turn.faults, turn.rule))
       co_return std::move(*error);
@@ -305,14 +312,14 @@ struct Emulator::Impl {
           ServiceError::Validation(fmt::format(
               "The emulator serves InvokeModel for Anthropic Claude (Messages API) and Amazon "
               "Titan Text Embeddings models only; use Converse for {}.",
-              call.model_id)),
+              call.target)),
           call.request_id);
     }
     auto chat = claude::DecodeRequest(body);
     if (!chat.ok()) {
       co_return ErrorResponse(ServiceError::Validation(chat.error().message()), call.request_id);
     }
-    chat->model_id = call.model_id;
+    chat->model_id = call.target;
     ModelTurn turn = emu.model_.Respond(*chat, call.operation);
     if (auto error = co_await ApplyFaults(call, turn.faults, turn.rule))
       co_return std::move(*error);
@@ -343,30 +350,66 @@ struct Emulator::Impl {
 
   // --- Agent Runtime ---
 
-  awaitable<http::Response> Retrieve(http::RequestContext& ctx) {
+  // A path parameter's constraint from the service model.
+  struct PathIdRule {
+    std::string_view param;
+    size_t min_length;
+    size_t max_length;
+    std::string_view extra_chars;  // allowed besides [0-9a-zA-Z]
+    std::string_view pattern;      // as the service's error message quotes it
+  };
+
+  struct AgentRuntimeCall : Call {
+    json::object body;
+  };
+
+  // Authenticates, checks the path ids (the first one is the call's target), plans the request's
+  // own faults and parses the JSON body; the error response when a check fails.
+  std::variant<http::Response, AgentRuntimeCall> BeginAgentRuntimeCall(
+      http::RequestContext& ctx, std::string operation, std::span<const PathIdRule> ids,
+      bool empty_body_allowed) {
     const http::Request& request = ctx.request();
-    std::string request_id = NewRequestId();
+    AgentRuntimeCall call;
+    call.request_id = NewRequestId();
+    call.operation = std::move(operation);
+    call.service = Service::kAgentRuntime;
     auto fail = [&](ServiceError error) {
-      return ErrorResponse(error, request_id, Service::kAgentRuntime);
+      return ErrorResponse(error, call.request_id, Service::kAgentRuntime);
     };
     if (auto failure = emu.auth_.CheckAws(request, /*bearer_allowed=*/false)) {
-      co_return fail(ServiceError::FromVerifyFailure(*failure));
+      return fail(ServiceError::FromVerifyFailure(*failure));
     }
-    std::string kb_id(ctx.PathParam("knowledgeBaseId").value_or(""));
-    if (!MatchesIdPattern(kb_id, 1, 10, "")) {
-      co_return fail(
-          ServiceError::Validation(PatternError(kb_id, "knowledgeBaseId", "^[0-9a-zA-Z]+$")));
+    for (const PathIdRule& rule : ids) {
+      std::string id(ctx.PathParam(rule.param).value_or(""));
+      if (!MatchesIdPattern(id, rule.min_length, rule.max_length, rule.extra_chars)) {
+        return fail(ServiceError::Validation(PatternError(id, rule.param, rule.pattern)));
+      }
+      if (call.target.empty()) call.target = std::move(id);
     }
     auto header_faults = HeaderFaults(request);
-    if (!header_faults.ok())
-      co_return fail(ServiceError::Validation(header_faults.error().message()));
-    FaultPlan plan = emu.faults_.Plan("retrieve", kb_id, *header_faults, InvocationKey(request));
+    if (!header_faults.ok()) return fail(ServiceError::Validation(header_faults.error().message()));
+    call.key = InvocationKey(request);
+    call.plan = emu.faults_.Plan(call.operation, call.target, *header_faults, call.key);
     std::error_code ec;
-    json::value body = json::parse(request.body, ec);
+    json::value body = empty_body_allowed && request.body.empty() ? json::value(json::object{})
+                                                                  : json::parse(request.body, ec);
     if (ec || !body.is_object()) {
-      co_return fail(ServiceError::Validation("The request body is not a valid JSON object."));
+      return fail(ServiceError::Validation("The request body is not a valid JSON object."));
     }
-    const json::object& o = body.as_object();
+    call.body = std::move(body.as_object());
+    return call;
+  }
+
+  awaitable<http::Response> Retrieve(http::RequestContext& ctx) {
+    static constexpr PathIdRule kIds[] = {{"knowledgeBaseId", 1, 10, "", "^[0-9a-zA-Z]+$"}};
+    auto begun = BeginAgentRuntimeCall(ctx, "retrieve", kIds, /*empty_body_allowed=*/false);
+    if (auto* response = std::get_if<http::Response>(&begun)) co_return std::move(*response);
+    AgentRuntimeCall& call = std::get<AgentRuntimeCall>(begun);
+    const std::string& kb_id = call.target;
+    auto fail = [&](ServiceError error) {
+      return ErrorResponse(error, call.request_id, Service::kAgentRuntime);
+    };
+    const json::object& o = call.body;
     const json::value* query = o.if_contains("retrievalQuery");
     const json::value* text =
         query != nullptr && query->is_object() ? query->as_object().if_contains("text") : nullptr;
@@ -414,18 +457,14 @@ struct Emulator::Impl {
     }
     auto hits = emu.knowledge_base_.Retrieve(q);
     if (!hits.ok()) co_return fail(ServiceError::Validation(hits.error().message()));
-    co_await Sleep(plan.latency);
-    if (plan.error) {
-      ServiceError error = ErrorForFault(*plan.error, Service::kAgentRuntime);
-      LogCall("retrieve", kb_id, "bm25", error.status, plan);
-      co_return fail(error);
-    }
+    const std::vector<Fault> no_rule_faults;
+    if (auto error = co_await ApplyFaults(call, no_rule_faults, "bm25"))
+      co_return std::move(*error);
     json::array results;
     for (const auto& hit : *hits) results.push_back(emu.knowledge_base_.ResultJson(hit));
     json::object out{{"retrievalResults", std::move(results)}};
     if (o.contains("guardrailConfiguration")) out["guardrailAction"] = "NONE";
-    LogCall("retrieve", kb_id, "bm25", 200, plan);
-    co_return WithRequestId(http::Response::Json(200, json::serialize(out)), request_id);
+    co_return WithRequestId(http::Response::Json(200, json::serialize(out)), call.request_id);
   }
 
   Session& SessionFor(const std::string& id) {
@@ -441,40 +480,20 @@ struct Emulator::Impl {
   }
 
   awaitable<http::Response> InvokeAgent(http::RequestContext& ctx) {
-    const http::Request& request = ctx.request();
-    std::string request_id = NewRequestId();
+    static constexpr PathIdRule kIds[] = {{"agentId", 1, 10, "", "^[0-9a-zA-Z]+$"},
+                                          {"agentAliasId", 1, 10, "", "^[0-9a-zA-Z]+$"},
+                                          {"sessionId", 2, 100, "._:-", "^[0-9a-zA-Z._:-]+$"}};
+    auto begun = BeginAgentRuntimeCall(ctx, "invoke-agent", kIds, /*empty_body_allowed=*/true);
+    if (auto* response = std::get_if<http::Response>(&begun)) co_return std::move(*response);
+    AgentRuntimeCall& call = std::get<AgentRuntimeCall>(begun);
+    const std::string& request_id = call.request_id;
+    const std::string& agent_id = call.target;
+    std::string alias_id(ctx.PathParam("agentAliasId").value_or(""));
+    std::string session_id(ctx.PathParam("sessionId").value_or(""));
     auto fail = [&](ServiceError error) {
       return ErrorResponse(error, request_id, Service::kAgentRuntime);
     };
-    if (auto failure = emu.auth_.CheckAws(request, /*bearer_allowed=*/false)) {
-      co_return fail(ServiceError::FromVerifyFailure(*failure));
-    }
-    std::string agent_id(ctx.PathParam("agentId").value_or(""));
-    std::string alias_id(ctx.PathParam("agentAliasId").value_or(""));
-    std::string session_id(ctx.PathParam("sessionId").value_or(""));
-    if (!MatchesIdPattern(agent_id, 1, 10, "")) {
-      co_return fail(ServiceError::Validation(PatternError(agent_id, "agentId", "^[0-9a-zA-Z]+$")));
-    }
-    if (!MatchesIdPattern(alias_id, 1, 10, "")) {
-      co_return fail(
-          ServiceError::Validation(PatternError(alias_id, "agentAliasId", "^[0-9a-zA-Z]+$")));
-    }
-    if (!MatchesIdPattern(session_id, 2, 100, "._:-")) {
-      co_return fail(
-          ServiceError::Validation(PatternError(session_id, "sessionId", "^[0-9a-zA-Z._:-]+$")));
-    }
-    auto header_faults = HeaderFaults(request);
-    if (!header_faults.ok())
-      co_return fail(ServiceError::Validation(header_faults.error().message()));
-    FaultPlan plan =
-        emu.faults_.Plan("invoke-agent", agent_id, *header_faults, InvocationKey(request));
-    std::error_code ec;
-    json::value body =
-        request.body.empty() ? json::value(json::object{}) : json::parse(request.body, ec);
-    if (ec || !body.is_object()) {
-      co_return fail(ServiceError::Validation("The request body is not a valid JSON object."));
-    }
-    const json::object& o = body.as_object();
+    const json::object& o = call.body;
     auto flag = [&](const json::object& obj, std::string_view key) {
       const json::value* v = obj.if_contains(key);
       return v != nullptr && v->is_bool() && v->as_bool();
@@ -573,7 +592,6 @@ struct Emulator::Impl {
       if (!hits.empty()) extras["kb_result"] = emu.knowledge_base_.ChunkText(hits.front().chunk);
     }
     ModelTurn turn = emu.model_.Respond(chat, "invoke-agent", extras);
-    plan.Merge(emu.faults_.FilterAttempts(turn.faults, InvocationKey(request) + "#rule"));
     if (turn.rule.starts_with("default:") && turn.rule != "default:tool-summary" && !hits.empty()) {
       // The default agent answers from its knowledge base.
       std::string passage = emu.knowledge_base_.ChunkText(hits.front().chunk);
@@ -581,11 +599,8 @@ struct Emulator::Impl {
       turn.response.message.content = {llm::TextBlock{passage}};
       turn.rule = "default:knowledge-base";
     }
-    co_await Sleep(plan.latency);
-    if (plan.error) {
-      ServiceError error = ErrorForFault(*plan.error, Service::kAgentRuntime);
-      LogCall("invoke-agent", agent_id, turn.rule, error.status, plan);
-      co_return fail(error);
+    if (auto error = co_await ApplyFaults(call, turn.faults, turn.rule)) {
+      co_return std::move(*error);
     }
 
     std::vector<std::string> frames;
@@ -709,8 +724,7 @@ struct Emulator::Impl {
         }
       }
     }
-    LogCall("invoke-agent", agent_id, turn.rule, 200, plan);
-    http::Response response = EventStreamBody(std::move(frames), plan.mid_stream,
+    http::Response response = EventStreamBody(std::move(frames), call.plan.mid_stream,
                                               Service::kAgentRuntime, emu.config_.stream_delay);
     response.headers.Set("x-amzn-bedrock-agent-content-type", "application/json");
     response.headers.Set("x-amz-bedrock-agent-session-id", session_id);
