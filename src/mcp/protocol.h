@@ -14,14 +14,22 @@
 namespace bedrock::mcp {
 
 // --- Protocol revisions, newest first. ---
+// 2026-07-28 is the first "modern" revision: no initialize handshake, no sessions; every request
+// carries its revision, client info and capabilities in `_meta` (see IsModernVersion).
+inline constexpr std::string_view kVersion2026_07_28 = "2026-07-28";
 inline constexpr std::string_view kVersion2025_11_25 = "2025-11-25";
 inline constexpr std::string_view kVersion2025_06_18 = "2025-06-18";
 inline constexpr std::string_view kVersion2025_03_26 = "2025-03-26";
 inline constexpr std::string_view kVersion2024_11_05 = "2024-11-05";
+// The newest revision negotiated with initialize (what a legacy handshake asks for).
 inline constexpr std::string_view kLatestVersion = kVersion2025_11_25;
+inline constexpr std::string_view kLatestModernVersion = kVersion2026_07_28;
 
+// The revisions negotiated with initialize.
 inline constexpr std::array<std::string_view, 4> kSupportedVersions = {
     kVersion2025_11_25, kVersion2025_06_18, kVersion2025_03_26, kVersion2024_11_05};
+// The revisions spoken statelessly, with per-request `_meta`.
+inline constexpr std::array<std::string_view, 1> kSupportedModernVersions = {kVersion2026_07_28};
 
 // Revisions are dates, so they compare as strings; these name the features that changed.
 constexpr bool IsSupportedVersion(std::string_view version) {
@@ -30,6 +38,15 @@ constexpr bool IsSupportedVersion(std::string_view version) {
   }
   return false;
 }
+constexpr bool IsSupportedModernVersion(std::string_view version) {
+  for (auto v : kSupportedModernVersions) {
+    if (v == version) return true;
+  }
+  return false;
+}
+// Stateless revisions (2026-07-28 and later): server/discover instead of initialize, `_meta` on
+// every request, multi-round-trip requests, cacheable results, subscriptions/listen.
+constexpr bool IsModernVersion(std::string_view version) { return version >= kVersion2026_07_28; }
 // JSON-RPC batches: added in 2025-03-26, removed again in 2025-06-18.
 constexpr bool AllowsBatches(std::string_view version) { return version == kVersion2025_03_26; }
 // Tool annotations, audio content, the completions capability, progress `message`.
@@ -65,6 +82,12 @@ inline constexpr int kConnectionClosed = -32000;        // as the reference SDKs
 inline constexpr int kRequestTimeout = -32001;          // as the reference SDKs use it
 inline constexpr int kResourceNotFound = -32002;        // resources/read of an unknown URI
 inline constexpr int kUrlElicitationRequired = -32042;  // 2025-11-25
+// 2026-07-28: the range -32020..-32099 is reserved for the MCP specification.
+inline constexpr int kHeaderMismatch = -32020;
+inline constexpr int kMissingRequiredClientCapability = -32021;
+inline constexpr int kUnsupportedProtocolVersion = -32022;
+// An error only a modern (2026-07-28+) server sends: its presence identifies the server's era.
+constexpr bool IsModernErrorCode(int code) { return code <= -32020 && code >= -32099; }
 
 // --- Methods (requests). ---
 namespace method {
@@ -90,6 +113,9 @@ inline constexpr std::string_view kTasksGet = "tasks/get";
 inline constexpr std::string_view kTasksResult = "tasks/result";
 inline constexpr std::string_view kTasksCancel = "tasks/cancel";
 inline constexpr std::string_view kTasksList = "tasks/list";
+// 2026-07-28.
+inline constexpr std::string_view kServerDiscover = "server/discover";
+inline constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
 }  // namespace method
 
 // --- Notifications. ---
@@ -105,6 +131,9 @@ inline constexpr std::string_view kPromptsListChanged = "notifications/prompts/l
 inline constexpr std::string_view kRootsListChanged = "notifications/roots/list_changed";
 inline constexpr std::string_view kElicitationComplete = "notifications/elicitation/complete";
 inline constexpr std::string_view kTasksStatus = "notifications/tasks/status";
+// 2026-07-28: the first message on a subscriptions/listen stream.
+inline constexpr std::string_view kSubscriptionsAcknowledged =
+    "notifications/subscriptions/acknowledged";
 }  // namespace notification
 
 // --- HTTP transport headers (names compare case-insensitively). ---
@@ -112,6 +141,10 @@ namespace header {
 inline constexpr std::string_view kSessionId = "Mcp-Session-Id";
 inline constexpr std::string_view kProtocolVersion = "MCP-Protocol-Version";
 inline constexpr std::string_view kLastEventId = "Last-Event-ID";
+// 2026-07-28 (SEP-2243): body fields mirrored into headers for intermediaries.
+inline constexpr std::string_view kMethod = "Mcp-Method";
+inline constexpr std::string_view kName = "Mcp-Name";
+inline constexpr std::string_view kParamPrefix = "Mcp-Param-";
 }  // namespace header
 
 // --- Logging levels (RFC 5424 severities), least severe first. ---
@@ -129,5 +162,27 @@ constexpr int LoggingLevelIndex(std::string_view level) {
 // The `_meta` key carrying a request's progress token.
 inline constexpr std::string_view kMetaKey = "_meta";
 inline constexpr std::string_view kProgressTokenKey = "progressToken";
+
+// --- 2026-07-28: reserved `_meta` keys and result fields. ---
+namespace meta {
+inline constexpr std::string_view kProtocolVersion = "io.modelcontextprotocol/protocolVersion";
+inline constexpr std::string_view kClientInfo = "io.modelcontextprotocol/clientInfo";
+inline constexpr std::string_view kClientCapabilities =
+    "io.modelcontextprotocol/clientCapabilities";
+inline constexpr std::string_view kLogLevel = "io.modelcontextprotocol/logLevel";
+inline constexpr std::string_view kSubscriptionId = "io.modelcontextprotocol/subscriptionId";
+inline constexpr std::string_view kServerInfo = "io.modelcontextprotocol/serverInfo";
+}  // namespace meta
+// Result.resultType values (a missing field means complete).
+inline constexpr std::string_view kResultTypeKey = "resultType";
+inline constexpr std::string_view kResultComplete = "complete";
+inline constexpr std::string_view kResultInputRequired = "input_required";
+// Multi-round-trip requests (SEP-2322).
+inline constexpr std::string_view kInputRequestsKey = "inputRequests";
+inline constexpr std::string_view kInputResponsesKey = "inputResponses";
+inline constexpr std::string_view kRequestStateKey = "requestState";
+// Cacheable results (SEP-2549).
+inline constexpr std::string_view kTtlMsKey = "ttlMs";
+inline constexpr std::string_view kCacheScopeKey = "cacheScope";
 
 }  // namespace bedrock::mcp
