@@ -68,6 +68,9 @@ struct SendOptions {
   // stream; other transports ignore it.
   std::optional<RequestId> related_request;
   std::shared_ptr<const MessageContext> related_context;
+  // Extra HTTP headers for this message's POST (2026-07-28 clients: Mcp-Param-* mirrored from a
+  // tool's arguments). Other transports ignore them.
+  http::Headers headers;
 };
 
 class Transport {
