@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "aws/credential_chain.h"
+#include "aws/verify_http.h"
 
 namespace bedrock::emulator {
 namespace {
@@ -89,19 +90,10 @@ std::optional<aws::VerifyFailure> Authenticator::CheckAws(const http::Request& r
     return aws::VerifyFailure{"UnrecognizedClientException", 403,
                               "The security token included in the request is invalid."};
   }
-  std::vector<aws::HeaderView> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& [name, value] : request.headers) headers.push_back({name, value});
-  aws::SignableRequest signable{.method = request.method,
-                                .path = request.Path(),
-                                .query = request.Query(),
-                                .headers = headers,
-                                .body = request.body,
-                                .payload_hash = {}};
   aws::VerifyOptions options{.service = "bedrock", .region = config_.region, .now = clock_.Now()};
   std::lock_guard lock(mutex_);
   reached_lookup_ = false;
-  auto failure = verifier_.Verify(signable, options);
+  auto failure = aws::VerifyHttpRequest(verifier_, request, options);
   // Without keys to check against, a request that was well-formed up to the key lookup passes.
   if (failure && mode_ == AuthMode::kAnySignature && reached_lookup_ &&
       failure->aws_error_type == "UnrecognizedClientException") {

@@ -30,6 +30,7 @@
 #include "aws/credentials.h"
 #include "aws/sigv4.h"
 #include "aws/testing/fake_server.h"
+#include "aws/verify_http.h"
 #include "http/client.h"
 #include "http/handler.h"
 #include "http/message.h"
@@ -116,17 +117,9 @@ inline std::optional<aws::VerifyFailure> VerifyTestSignature(aws::SigV4Verifier&
   if (request.headers.Get("authorization").value_or("").starts_with("Bearer ")) {
     return std::nullopt;
   }
-  std::vector<aws::HeaderView> headers;
-  for (const auto& [name, value] : request.headers) headers.push_back({name, value});
-  aws::SignableRequest signable{.method = request.method,
-                                .path = request.Path(),
-                                .query = request.Query(),
-                                .headers = headers,
-                                .body = request.body,
-                                .payload_hash = {}};
   aws::VerifyOptions options{
       .service = "bedrock", .region = "us-east-1", .now = std::chrono::system_clock::now()};
-  return verifier.Verify(signable, options);
+  return aws::VerifyHttpRequest(verifier, request, options);
 }
 
 struct SeenRequest {
