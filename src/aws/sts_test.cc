@@ -7,6 +7,7 @@
 #include "aws/internal/xml.h"
 #include "aws/sigv4.h"
 #include "aws/testing/fake_server.h"
+#include "aws/verify_http.h"
 
 namespace bedrock::aws {
 namespace {
@@ -212,20 +213,12 @@ TEST_F(StsClientTest, AssumeRoleIsSignedForStsWithTheSourceCredentials) {
             "3Arole%2Fdemo&RoleSessionName=s1&ExternalId=ext%20id&DurationSeconds=900");
   EXPECT_EQ(r.headers.Get("content-type"), "application/x-www-form-urlencoded; charset=utf-8");
   // An independent check: our verifier accepts the signature for service sts, region eu-west-1.
-  std::vector<HeaderView> headers;
-  for (const auto& [name, value] : r.headers) headers.push_back({name, value});
-  SignableRequest signable{.method = r.method,
-                           .path = r.Path(),
-                           .query = r.Query(),
-                           .headers = headers,
-                           .body = r.body,
-                           .payload_hash = {}};
   SigV4Verifier verifier([](std::string_view id) -> std::optional<VerifierKey> {
     if (id != "AKIDSOURCE") return std::nullopt;
     return VerifierKey{.secret_access_key = "source-secret", .session_token = ""};
   });
   VerifyOptions options{.service = "sts", .region = "eu-west-1", .now = clock_.Now()};
-  auto failure = verifier.Verify(signable, options);
+  auto failure = VerifyHttpRequest(verifier, r, options);
   EXPECT_FALSE(failure) << failure->message;
 }
 

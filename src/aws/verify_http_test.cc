@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <vector>
-
 namespace bedrock::aws {
 namespace {
 
@@ -18,18 +16,10 @@ http::Request SignedRequest(std::chrono::system_clock::time_point now) {
   request.headers.Set("host", "bedrock-runtime.us-east-1.amazonaws.com");
   request.headers.Set("content-type", "application/json");
   request.body = R"({"messages":[]})";
-  std::vector<HeaderView> views;
-  for (const auto& [name, value] : request.headers) views.push_back({name, value});
-  SignableRequest signable{.method = request.method,
-                           .path = request.Path(),
-                           .query = request.Query(),
-                           .headers = views,
-                           .body = request.body,
-                           .payload_hash = {}};
   Credentials credentials{.access_key_id = std::string(kKeyId),
                           .secret_access_key = std::string(kSecret)};
   SigningConfig config{.region = "us-east-1", .service = "bedrock", .time = now};
-  SignRequest(signable, credentials, config).ApplyTo(request.headers);
+  SignHttpRequest(request, credentials, config);
   return request;
 }
 

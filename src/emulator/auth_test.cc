@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "aws/sigv4.h"
+#include "aws/verify_http.h"
 #include "core/clock.h"
 
 namespace bedrock::emulator {
@@ -21,16 +22,8 @@ http::Request Signed(const aws::Credentials& credentials, const core::Clock& clo
   request.body = R"({"messages":[]})";
   request.headers.Add("host", "127.0.0.1:7003");
   request.headers.Add("content-type", "application/json");
-  std::vector<aws::HeaderView> views;
-  for (const auto& [name, value] : request.headers) views.push_back({name, value});
-  aws::SignableRequest signable{.method = request.method,
-                                .path = request.Path(),
-                                .query = {},
-                                .headers = views,
-                                .body = request.body,
-                                .payload_hash = {}};
   aws::SigningConfig config{.region = region, .service = service, .time = clock.Now()};
-  aws::SignRequest(signable, credentials, config).ApplyTo(request.headers);
+  aws::SignHttpRequest(request, credentials, config);
   return request;
 }
 
