@@ -533,22 +533,28 @@ TEST_F(BedrockProviderTest, CorruptFrameEndsTheStreamWithDataLoss) {
   EXPECT_TRUE(drained.status.error().message().starts_with("model provider bedrock: "));
 }
 
+// A ConverseStream answer that sends messageStart, then holds the stream open until the client
+// goes away, which it reports through `saw_disconnect`.
+auto StartThenHold(std::shared_ptr<std::promise<void>> saw_disconnect) {
+  return [saw_disconnect](const Seen&, int) {
+    return http::StreamResponse(
+        200, "application/vnd.amazon.eventstream",
+        [saw_disconnect](http::StreamWriter& out) -> awaitable<core::Status> {
+          const std::string start = Frames({MessageStartEvent{}});
+          BEDROCK_CO_TRY(co_await out.Write(start));
+          co_await out.WaitCancelled();
+          saw_disconnect->set_value();
+          co_return core::OkStatus();
+        });
+  };
+}
+
 // The caller gives up while Bedrock is still generating: the pending Next is cancelled and the
 // connection closed, which the server sees.
 TEST_F(BedrockProviderTest, CancellingAPendingNextClosesTheConnection) {
   auto server_saw_disconnect = std::make_shared<std::promise<void>>();
   auto disconnected = server_saw_disconnect->get_future();
-  FakeBedrock fake([server_saw_disconnect](const Seen&, int) {
-    return http::StreamResponse(
-        200, "application/vnd.amazon.eventstream",
-        [server_saw_disconnect](http::StreamWriter& out) -> awaitable<core::Status> {
-          const std::string start = Frames({MessageStartEvent{}});
-          BEDROCK_CO_TRY(co_await out.Write(start));
-          co_await out.WaitCancelled();
-          server_saw_disconnect->set_value();
-          co_return core::OkStatus();
-        });
-  });
+  FakeBedrock fake(StartThenHold(server_saw_disconnect));
   auto provider = MakeProvider(Options(fake));
   auto outcome = Run([&]() -> awaitable<std::pair<bool, size_t>> {
     using namespace asio::experimental::awaitable_operators;
@@ -569,17 +575,7 @@ TEST_F(BedrockProviderTest, CancellingAPendingNextClosesTheConnection) {
 TEST_F(BedrockProviderTest, CloseEndsAPendingStream) {
   auto server_saw_disconnect = std::make_shared<std::promise<void>>();
   auto disconnected = server_saw_disconnect->get_future();
-  FakeBedrock fake([server_saw_disconnect](const Seen&, int) {
-    return http::StreamResponse(
-        200, "application/vnd.amazon.eventstream",
-        [server_saw_disconnect](http::StreamWriter& out) -> awaitable<core::Status> {
-          const std::string start = Frames({MessageStartEvent{}});
-          BEDROCK_CO_TRY(co_await out.Write(start));
-          co_await out.WaitCancelled();
-          server_saw_disconnect->set_value();
-          co_return core::OkStatus();
-        });
-  });
+  FakeBedrock fake(StartThenHold(server_saw_disconnect));
   auto provider = MakeProvider(Options(fake));
   auto status = Run([&]() -> awaitable<core::Status> {
     BEDROCK_CO_TRY_ASSIGN(auto stream, co_await provider->ConverseStream(Request()));
