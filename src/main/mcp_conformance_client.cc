@@ -104,11 +104,45 @@ Awaitable<core::Status> CallAndLog(mcp::Client& client, std::string name, json::
   co_return core::OkStatus();
 }
 
+// Lists and reads every resource, lists and gets every prompt (http-standard-headers checks the
+// Mcp-Method and Mcp-Name headers of each).
+Awaitable<core::Status> ReadEverything(mcp::Client& client) {
+  BEDROCK_CO_TRY_ASSIGN(json::array resources, co_await client.ListResources());
+  for (const auto& resource : resources) {
+    if (!resource.is_object()) continue;
+    BEDROCK_CO_TRY(co_await client.ReadResource(StringField(resource.get_object(), "uri")));
+  }
+  BEDROCK_CO_TRY_ASSIGN(json::array prompts, co_await client.ListPrompts());
+  for (const auto& prompt : prompts) {
+    if (!prompt.is_object()) continue;
+    BEDROCK_CO_TRY(co_await client.GetPrompt(StringField(prompt.get_object(), "name")));
+  }
+  co_return core::OkStatus();
+}
+
 // What each scenario's mock server waits for once the client is connected.
-Awaitable<core::Status> Exercise(mcp::Client& client, const std::string& scenario) {
+Awaitable<core::Status> Exercise(mcp::Client& client, const std::string& scenario,
+                                 const json::object& context) {
   auto tools = co_await client.ListTools();
   if (!tools.ok()) co_return tools.error();
-  if (scenario == "initialize") co_return core::OkStatus();
+  if (scenario == "initialize" || scenario == "json-schema-ref-no-deref") {
+    co_return core::OkStatus();  // listing is the whole scenario (and nothing dereferences $ref)
+  }
+  // Scenarios that name the calls to make (http-custom-headers): exactly those.
+  if (const json::value* calls = context.if_contains("toolCalls"); calls && calls->is_array()) {
+    for (const auto& call : calls->get_array()) {
+      if (!call.is_object()) continue;
+      const json::value* arguments = call.get_object().if_contains("arguments");
+      json::object args =
+          arguments && arguments->is_object() ? arguments->get_object() : json::object();
+      BEDROCK_CO_TRY(
+          co_await CallAndLog(client, StringField(call.get_object(), "name"), std::move(args)));
+    }
+    co_return core::OkStatus();
+  }
+  if (scenario == "http-standard-headers") {
+    BEDROCK_CO_TRY(co_await ReadEverything(client));
+  }
   if (scenario == "tools_call") {
     json::object arguments;
     arguments["a"] = 5;
@@ -172,7 +206,7 @@ Awaitable<int> Run(asio::any_io_executor executor, http::Client http_client, std
     BEDROCK_LOG_ERROR(kComponent, "connect failed", {{"error", client.error().message()}});
     co_return 1;
   }
-  auto done = co_await Exercise(**client, scenario);
+  auto done = co_await Exercise(**client, scenario, context);
   co_await (*client)->Close();
   if (!done.ok()) {
     BEDROCK_LOG_ERROR(kComponent, "scenario failed",

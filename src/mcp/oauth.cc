@@ -432,7 +432,10 @@ class OAuthClientImpl final : public OAuthClient {
   }
 
   asio::awaitable<core::Status> Authorize(int status, std::map<std::string, std::string> params) {
-    BEDROCK_CO_TRY(co_await Discover(params["resource_metadata"]));
+    // A token that worked and is now refused may mean the resource moved to another
+    // authorization server (SEP-2352): look at its metadata again.
+    const bool rediscover = status == 401 && !access_token_.empty();
+    BEDROCK_CO_TRY(co_await Discover(params["resource_metadata"], rediscover));
     std::string scope = SelectScope(status, params["scope"]);
     if (status == 401 && !refresh_token_.empty() && !access_token_.empty()) {
       auto refreshed = co_await Refresh();
@@ -443,6 +446,11 @@ class OAuthClientImpl final : public OAuthClient {
     if (UsesJwtBearer()) co_return co_await JwtBearer(scope);
     if (UsesClientCredentials()) co_return co_await ClientCredentials(scope);
     BEDROCK_CO_TRY(co_await Register());
+    // Ask for a refresh token where the authorization server offers offline_access (SEP-2207).
+    if (options_.scope.empty() && Contains(as_->scopes_supported, "offline_access") &&
+        !Contains(SplitScopes(scope), "offline_access")) {
+      scope = scope.empty() ? std::string("offline_access") : scope + " offline_access";
+    }
     co_return co_await AuthorizationCode(scope);
   }
 
@@ -457,8 +465,29 @@ class OAuthClientImpl final : public OAuthClient {
     co_return co_await http_.Send(std::move(request));
   }
 
-  asio::awaitable<core::Status> Discover(const std::string& metadata_url) {
-    if (as_ && (metadata_url.empty() || metadata_url == prm_url_)) co_return core::OkStatus();
+  // Client credentials are bound to the authorization server that issued them (SEP-2352): when
+  // the resource names another one, forget what the old one registered and issued.
+  void AdoptAuthorizationServer(AuthorizationServerMetadata metadata) {
+    if (as_ && TrimTrailingSlashes(as_->issuer) != TrimTrailingSlashes(metadata.issuer)) {
+      spdlog::info("oauth: {} moved from authorization server {} to {}; registering again",
+                   options_.peer_name, as_->issuer, metadata.issuer);
+      if (client_id_ != options_.client_id) {
+        client_id_.clear();
+        client_secret_.clear();
+        auth_method_.clear();
+      }
+      refresh_token_.clear();
+      access_token_.clear();
+      expires_at_.reset();
+      granted_scopes_.clear();
+    }
+    as_ = std::move(metadata);
+  }
+
+  asio::awaitable<core::Status> Discover(const std::string& metadata_url, bool force) {
+    if (as_ && !force && (metadata_url.empty() || metadata_url == prm_url_)) {
+      co_return core::OkStatus();
+    }
     std::vector<std::string> candidates;
     if (!metadata_url.empty()) candidates.push_back(metadata_url);
     for (auto& url : ProtectedResourceMetadataUrls(server_url_)) {
@@ -517,7 +546,7 @@ class OAuthClientImpl final : public OAuthClient {
       }
       resource_ = prm->resource;
       prm_ = std::move(prm);
-      as_ = std::move(metadata);
+      AdoptAuthorizationServer(std::move(*metadata));
       metadata_discovered_ = true;
       co_return core::OkStatus();
     }
@@ -543,7 +572,7 @@ class OAuthClientImpl final : public OAuthClient {
       metadata_discovered_ = false;
     }
     resource_ = CanonicalResourceUri(server_url_);
-    as_ = std::move(metadata);
+    AdoptAuthorizationServer(std::move(*metadata));
     prm_url_.clear();
     co_return core::OkStatus();
   }

@@ -9,10 +9,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <cctype>
 #include <set>
+#include <unordered_map>
 
 #include "http/sse.h"
 #include "mcp/internal/async_queue.h"
 #include "mcp/protocol.h"
+#include "mcp/request_headers.h"
 
 namespace bedrock::mcp {
 namespace {
@@ -25,6 +27,28 @@ bool IsEventStream(std::string_view content_type) {
     lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
   return lower.rfind("text/event-stream", 0) == 0;
+}
+
+// The revision a request names in its own `_meta` (2026-07-28 requests carry it, and the
+// MCP-Protocol-Version header must match it); empty when it names none.
+std::string MetaVersionOf(const Message& message) {
+  const auto* request = std::get_if<Request>(&message);
+  const boost::json::object* params = request ? request->params.if_object() : nullptr;
+  const boost::json::value* meta = params ? params->if_contains(kMetaKey) : nullptr;
+  const boost::json::value* version =
+      meta && meta->is_object() ? meta->get_object().if_contains(meta::kProtocolVersion) : nullptr;
+  return version && version->is_string() ? std::string(version->get_string()) : std::string();
+}
+
+// The request a notifications/cancelled names.
+std::optional<RequestId> CancelledRequestOf(const Message& message) {
+  const auto* notification = std::get_if<Notification>(&message);
+  if (notification == nullptr || notification->method != notification::kCancelled) {
+    return std::nullopt;
+  }
+  const boost::json::object* params = notification->params.if_object();
+  const boost::json::value* id = params ? params->if_contains("requestId") : nullptr;
+  return id ? RequestId::FromJson(*id) : std::nullopt;
 }
 
 class ClientTransport final : public StreamableHttpClientTransport,
@@ -45,13 +69,33 @@ class ClientTransport final : public StreamableHttpClientTransport,
 
   Awaitable<core::Result<Incoming>> Receive() override { co_return co_await inbox_.Pop(); }
 
-  Awaitable<core::Status> Send(Message message, SendOptions) override {
+  Awaitable<core::Status> Send(Message message, SendOptions options) override {
     if (closed_) co_return core::Error::Unavailable("{}: the HTTP transport is closed", peer());
+    if (IsModernVersion(protocol_version_)) {
+      // 2026-07-28 has no client notifications over HTTP: closing a request's response stream is
+      // what cancels it.
+      if (auto cancelled = CancelledRequestOf(message)) {
+        if (auto it = streams_.find(*cancelled); it != streams_.end()) {
+          it->second->response().Close();
+        }
+        co_return core::OkStatus();
+      }
+    }
     const auto* request = std::get_if<Request>(&message);
     bool is_initialize = request != nullptr && request->method == method::kInitialize;
     std::optional<RequestId> awaited;
     if (request != nullptr) awaited = request->id;
     bool is_initialized_notice = MethodOf(message) == notification::kInitialized;
+    std::string meta_version = MetaVersionOf(message);
+    const bool modern = IsModernVersion(meta_version.empty() ? protocol_version_ : meta_version);
+    http::Headers message_headers = std::move(options.headers);
+    if (request != nullptr && modern) {
+      // SEP-2243: the method and the name (or URI) mirrored for intermediaries.
+      message_headers.Set(std::string(header::kMethod), request->method);
+      if (auto name = McpNameFor(request->method, request->params)) {
+        message_headers.Set(std::string(header::kName), EncodeHeaderValue(*name));
+      }
+    }
 
     std::string body = Serialize(message);
     std::optional<http::StreamingResponse> opened_response;
@@ -59,7 +103,8 @@ class ClientTransport final : public StreamableHttpClientTransport,
       if (options_.auth) {
         BEDROCK_CO_TRY(co_await options_.auth->Prepare());
       }
-      http::ClientRequest http_request = MakeRequest("POST");
+      http::ClientRequest http_request = MakeRequest("POST", meta_version);
+      for (const auto& [name, value] : message_headers) http_request.headers.Set(name, value);
       http_request.headers.Set("Content-Type", "application/json");
       http_request.headers.Set("Accept", "application/json, text/event-stream");
       http_request.body = body;
@@ -100,6 +145,23 @@ class ClientTransport final : public StreamableHttpClientTransport,
     if (status / 100 != 2) {
       auto body = co_await response.ReadAll(64 * 1024);
       std::string text = body.ok() ? *body : std::string();
+      // A JSON-RPC error in the body answers the request: deliver it as the answer, so the
+      // caller sees its code and data (2026-07-28 servers answer an unsupported revision, a
+      // header mismatch or an unknown method this way; 2026-07-28 clients tell a modern server
+      // from a legacy one by it).
+      if (awaited && !text.empty()) {
+        DecodedBody decoded = DecodeHttpResponseBody(
+            response.headers().Get("Content-Type").value_or("application/json"), text,
+            options_.max_message_bytes);
+        if (decoded.messages.size() == 1) {
+          if (auto* answer = std::get_if<Response>(&decoded.messages.front());
+              answer && answer->error) {
+            answer->id = *awaited;
+            inbox_.Push(Incoming{std::move(decoded.messages.front()), nullptr, false});
+            co_return core::OkStatus();
+          }
+        }
+      }
       if (text.size() > 512) text.resize(512);
       co_return core::Error(
           core::ErrorCodeFromHttpStatus(status),
@@ -162,7 +224,8 @@ class ClientTransport final : public StreamableHttpClientTransport,
     inbox_.Close(error);
   }
 
-  http::ClientRequest MakeRequest(std::string method) {
+  // `version`: the MCP-Protocol-Version to send; empty for the negotiated one.
+  http::ClientRequest MakeRequest(std::string method, std::string_view version = {}) {
     http::ClientRequest request;
     request.method = std::move(method);
     request.url = options_.url;
@@ -174,7 +237,9 @@ class ClientTransport final : public StreamableHttpClientTransport,
       request.headers.Set("Authorization", "Bearer " + options_.bearer_token);
     }
     if (!session_id_.empty()) request.headers.Set(std::string(header::kSessionId), session_id_);
-    if (!protocol_version_.empty()) {
+    if (!version.empty()) {
+      request.headers.Set(std::string(header::kProtocolVersion), std::string(version));
+    } else if (!protocol_version_.empty()) {
       request.headers.Set(std::string(header::kProtocolVersion), protocol_version_);
     }
     return request;
@@ -210,6 +275,7 @@ class ClientTransport final : public StreamableHttpClientTransport,
     int attempts = 0;
     for (;;) {
       readers_.insert(reader);
+      if (awaited) streams_[*awaited] = reader;
       bool answered = false;
       for (;;) {
         auto event = co_await reader->Next();
@@ -226,7 +292,17 @@ class ClientTransport final : public StreamableHttpClientTransport,
         }
       }
       readers_.erase(reader);
+      if (awaited) {
+        if (auto it = streams_.find(*awaited); it != streams_.end() && it->second == reader) {
+          streams_.erase(it);
+        }
+      }
       if (closed_ || answered || (!is_get && !awaited)) co_return;
+      if (IsModernVersion(protocol_version_)) {
+        // 2026-07-28 streams cannot be resumed: the request is lost (or was cancelled).
+        LoseAnswer(awaited);
+        co_return;
+      }
       std::string last_id = reader->parser().last_event_id();
       auto retry = reader->parser().retry_ms();
       if ((!is_get && last_id.empty()) || ++attempts > options_.max_reconnects) {
@@ -276,6 +352,9 @@ class ClientTransport final : public StreamableHttpClientTransport,
   bool get_stream_started_ = false;
   size_t rejected_payloads_ = 0;
   std::set<std::shared_ptr<http::SseStreamReader>> readers_;
+  // The open response stream of each request awaiting its answer (2026-07-28 cancels a request by
+  // closing its stream).
+  std::unordered_map<RequestId, std::shared_ptr<http::SseStreamReader>> streams_;
   std::set<asio::steady_timer*> timers_;
 };
 

@@ -195,11 +195,19 @@ Awaitable<core::Result<std::shared_ptr<Client>>> ConnectClient(
                                      std::move(options));
 }
 
+// Clients negotiate 2026-07-28 (sessionless) when the server speaks it; the session tests ask for
+// the revision that has sessions.
+ClientOptions SessionRevision() {
+  ClientOptions options;
+  options.protocol_version = std::string(kVersion2025_11_25);
+  return options;
+}
+
 TEST(StreamableHttpTest, InitializeListToolsAndCallToolOverJson) {
   Endpoint endpoint;
   RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
     std::shared_ptr<StreamableHttpClientTransport> transport;
-    auto client = co_await ConnectClient(ex, endpoint.url(), {}, &transport);
+    auto client = co_await ConnectClient(ex, endpoint.url(), SessionRevision(), &transport);
     MCP_CO_ASSERT_OK(client);
     EXPECT_EQ(transport->session_id().size(), 64u);
     EXPECT_EQ((*client)->server_info().name, "test-server");
@@ -333,7 +341,7 @@ TEST(StreamableHttpTest, DeleteEndsTheSessionAndTheClientReportsExpiry) {
   Endpoint endpoint;
   RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
     std::shared_ptr<StreamableHttpClientTransport> transport;
-    auto client = co_await ConnectClient(ex, endpoint.url(), {}, &transport);
+    auto client = co_await ConnectClient(ex, endpoint.url(), SessionRevision(), &transport);
     MCP_CO_ASSERT_OK(client);
     auto raw = http::Client::Create(ex);
     MCP_CO_ASSERT_OK(raw);
