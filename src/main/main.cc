@@ -35,7 +35,13 @@ int main(int argc, char** argv) {
       app::AddChatCommand(app),
   };
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error (unknown option, missing argument, bad
+    // value), whichever subcommand it is in, exits 2 like the subcommands' own usage errors.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   // Flags apply before anything logs; a subcommand may refine them from its config file.
   core::LogOptions log_options;
