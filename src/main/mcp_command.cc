@@ -16,12 +16,15 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "http/client.h"
 #include "main/command.h"
 #include "main/mcp_conformance_client.h"
+#include "main/oauth_redirect.h"
 #include "mcp/client.h"
+#include "mcp/oauth.h"
 #include "mcp/server_config.h"
 
 #ifndef BEDROCK_VERSION
@@ -46,8 +49,37 @@ struct McpFlags {
   std::string arguments;
   std::string uri;
   std::string prompt;
-  std::string url;  // conformance-client
+  std::string url;                 // conformance-client
+  int oauth_port = 0;              // the loopback port of the OAuth redirect (0: any free one)
+  std::string elicitation;         // "accept" or "decline"; empty: not declared
+  std::vector<std::string> roots;  // answered to roots/list; empty: not declared
 };
+
+// Answers elicitation requests without a user: "accept" with the requested schema's defaults,
+// or "decline".
+mcp::RequestHandler Elicitation(std::string mode) {
+  return [mode](json::value params, mcp::RequestContext&) -> mcp::Awaitable<mcp::Reply> {
+    json::object reply;
+    reply["action"] = mode;
+    if (mode == "accept") {
+      json::object content;
+      const json::object* p = params.if_object();
+      const json::value* schema = p ? p->if_contains("requestedSchema") : nullptr;
+      const json::value* properties =
+          schema && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
+      if (properties && properties->is_object()) {
+        for (const auto& [name, property] : properties->get_object()) {
+          const json::object* prop = property.if_object();
+          if (const json::value* def = prop ? prop->if_contains("default") : nullptr) {
+            content[name] = *def;
+          }
+        }
+      }
+      reply["content"] = std::move(content);
+    }
+    co_return json::value(std::move(reply));
+  };
+}
 
 void Print(std::FILE* out, std::string_view text) {
   std::fwrite(text.data(), 1, text.size(), out);
@@ -176,10 +208,39 @@ int RunWithClient(const McpFlags& flags, const core::Env& env, Body body) {
   auto timeout = std::chrono::milliseconds(static_cast<int64_t>(flags.timeout_seconds * 1000));
   int exit_code = kExitUsage;
   mcp::McpServerConfig config = *chosen;
+  if (config.kind != mcp::ServerTransportKind::kStdio && !config.auth) {
+    // A server that answers 401 gets an interactive authorization: the URL to open is printed on
+    // stderr, and the browser's redirect comes back to a loopback listener.
+    auto listener =
+        RedirectListener::Open(io.get_executor(), static_cast<uint16_t>(flags.oauth_port));
+    if (!listener.ok()) {
+      std::fprintf(stderr, "bedrock-mcp mcp: %s\n", listener.error().message().c_str());
+      return kExitUsage;
+    }
+    mcp::OAuthOptions oauth;
+    oauth.redirect_uri = (*listener)->redirect_uri();
+    oauth.client_name = "bedrock-mcp";
+    oauth.client_id = config.oauth_client_id;
+    oauth.client_secret = config.oauth_client_secret;
+    oauth.scope = config.oauth_scope;
+    oauth.authorize = (*listener)->Authorizer(timeout);
+    oauth.peer_name = "server '" + config.name + "'";
+    config.auth = mcp::CreateOAuthClient(*http_client, config.url, std::move(oauth));
+  }
   auto run = [&]() -> mcp::Awaitable<void> {
     mcp::ClientOptions options;
     options.initialize_timeout = timeout;
     options.request_timeout = timeout;
+    if (!flags.elicitation.empty()) options.on_elicitation = Elicitation(flags.elicitation);
+    if (!flags.roots.empty()) {
+      json::array roots;
+      for (const auto& uri : flags.roots) roots.push_back(json::object{{"uri", uri}});
+      options.on_roots = [roots](json::value, mcp::RequestContext&) -> mcp::Awaitable<mcp::Reply> {
+        json::object reply;
+        reply["roots"] = roots;
+        co_return json::value(std::move(reply));
+      };
+    }
     auto client = co_await mcp::ConnectMcpServer(
         io.get_executor(), config, *http_client,
         mcp::Implementation("bedrock-mcp", BEDROCK_VERSION), std::move(options));
@@ -363,6 +424,16 @@ void AddServerOptions(CLI::App* sub, McpFlags& flags) {
                   "Seconds to wait for initialize and for each request (default 60)")
       ->type_name("SECONDS");
   sub->add_flag("--json", flags.json, "Print the raw JSON result");
+  sub->add_option("--oauth-port", flags.oauth_port,
+                  "Loopback port for the OAuth authorization redirect (default: any free port)")
+      ->type_name("PORT")
+      ->check(CLI::Range(0, 65535));
+  sub->add_option("--elicitation", flags.elicitation,
+                  "Answer the server's elicitation requests: accept (with the schema's defaults) "
+                  "or decline (default: elicitation is not offered)")
+      ->check(CLI::IsMember({"accept", "decline"}));
+  sub->add_option("--root", flags.roots, "A root (file:// URI) offered to the server; repeatable")
+      ->type_name("URI");
   sub->fallthrough();
 }
 

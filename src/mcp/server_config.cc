@@ -44,8 +44,9 @@ core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node,
   // FindUnknownKeys reports, in member order, each member outside the standard keys; the first
   // one that is not one of the caller's extra keys is the error.
   BEDROCK_TRY(node.ExpectObject());
-  auto unknown = node.FindUnknownKeys({"command", "args", "env", "cwd", "url", "type", "headers",
-                                       "token", "description", "status", "disabled", "transport"});
+  auto unknown =
+      node.FindUnknownKeys({"command", "args", "env", "cwd", "url", "type", "headers", "token",
+                            "description", "status", "disabled", "transport", "oauth"});
   size_t next_unknown = 0;
   for (const auto& member : node.Members()) {
     if (next_unknown == unknown.size()) break;
@@ -88,7 +89,7 @@ core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node,
     if (type && *type != "stdio") {
       return BEDROCK_TRY(node.Get("type")).Fail(R"(with "command" the type can only be "stdio")");
     }
-    for (auto key : {"url", "headers", "token"}) {
+    for (auto key : {"url", "headers", "token", "oauth"}) {
       if (node.Has(key)) {
         return BEDROCK_TRY(node.Get(key)).Fail("applies to URL servers only, not to \"command\"");
       }
@@ -130,6 +131,16 @@ core::Result<McpServerConfig> ParseMcpServerEntry(const core::ConfigNode& node,
     }
   }
   if (auto token = BEDROCK_TRY(node.OptionalString("token"))) config.token = *token;
+  if (auto oauth = BEDROCK_TRY(node.OptionalObject("oauth"))) {
+    BEDROCK_TRY(oauth->ExpectObject());
+    auto unknown_oauth = oauth->FindUnknownKeys({"client_id", "client_secret", "scope"});
+    if (!unknown_oauth.empty()) return std::move(unknown_oauth.front());
+    if (auto v = BEDROCK_TRY(oauth->OptionalString("client_id"))) config.oauth_client_id = *v;
+    if (auto v = BEDROCK_TRY(oauth->OptionalString("client_secret"))) {
+      config.oauth_client_secret = *v;
+    }
+    if (auto v = BEDROCK_TRY(oauth->OptionalString("scope"))) config.oauth_scope = *v;
+  }
   return config;
 }
 
@@ -153,6 +164,7 @@ Awaitable<core::Result<std::shared_ptr<Client>>> ConnectStreamable(
   transport_options.url = config.url;
   transport_options.headers = config.headers;
   transport_options.bearer_token = config.token;
+  transport_options.auth = config.auth;
   transport_options.peer_name = "server '" + config.name + "'";
   auto transport = StreamableHttpClientTransport::Create(executor, std::move(http_client),
                                                          std::move(transport_options));

@@ -4,7 +4,8 @@
 //      "files":  {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."],
 //                 "env": {"DEBUG": "1"}, "cwd": "/srv"},
 //      "remote": {"url": "https://host/mcp", "type": "streamable-http", "token": "...",
-//                 "headers": {"X-Team": "a"}, "description": "Remote server", "status": 1}}}
+//                 "headers": {"X-Team": "a"}, "description": "Remote server", "status": 1},
+//      "oauth":  {"url": "https://host/mcp", "oauth": {"client_id": "...", "scope": "read"}}}}
 //
 //   auto doc = core::LoadJsonFile(path, {.env = &env});
 //   BEDROCK_TRY_ASSIGN(auto servers, mcp::ParseMcpServers(doc->Root()));
@@ -28,6 +29,7 @@
 #include "core/result.h"
 #include "http/client.h"
 #include "http/message.h"
+#include "mcp/auth.h"
 #include "mcp/client.h"
 #include "mcp/stdio_transport.h"
 #include "mcp/transport.h"
@@ -53,6 +55,14 @@ struct McpServerConfig {
   std::string url;
   http::Headers headers;
   std::string token;  // sent as Authorization: Bearer
+  // "oauth": {"client_id", "client_secret", "scope"}, all optional: pre-registered credentials
+  // and scopes for an OAuth client (mcp/oauth.h) the caller builds.
+  std::string oauth_client_id;
+  std::string oauth_client_secret;
+  std::string oauth_scope;
+  // Answers 401/403 challenges of a URL server (an OAuth client). Not read from the file: the
+  // caller sets it before ConnectMcpServer. Streamable HTTP only (HTTP+SSE servers get `token`).
+  std::shared_ptr<AuthProvider> auth;
   // informational
   std::string description;
   bool enabled = true;   // false for "status": 0 or "disabled": true
