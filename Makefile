@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CONFIG ?= conf/config.json
 FUZZ_SECONDS ?= 30
 
-.PHONY: all deps build run test test-asan fuzz bench format tidy clean
+.PHONY: all deps build run test test-asan fuzz bench format tidy clean lambda-zip
 
 all: build
 
@@ -38,6 +38,16 @@ bench:
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS)
 	@scripts/run-benchmarks build/release
+
+# The Bedrock Agents bridge as a Lambda custom-runtime zip for provided.al2023
+# (docs/agents-bridge.md): a release build with libstdc++/libgcc linked statically, plus the
+# shared libraries the runtime lacks. LAMBDA_CONFIG is the mcpServers file it carries.
+LAMBDA_CONFIG ?= conf/agents-lambda.json
+lambda-zip: deps
+	@cmake --preset release -B build/lambda -DBEDROCK_BUILD_TESTS=OFF -DBEDROCK_BUILD_BENCH=OFF \
+	  -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc" >/dev/null
+	@cmake --build build/lambda -j $(JOBS) --target bedrock-mcp
+	@scripts/package-lambda build/lambda/bin/bedrock-mcp $(LAMBDA_CONFIG) build/lambda/bedrock-mcp-agents-lambda.zip
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -155,7 +155,11 @@ struct ActionHandler::State {
   std::shared_ptr<mcp::Client> client;
   json::array tools;
   bool tools_stale = true;
-  std::optional<ActionGroupPlan> plans[2];  // by SchemaForm
+  // By SchemaForm: the plan the options describe (what `agents schema` writes with the same
+  // flags), and one with every tool as its own function, so that an action group generated for a
+  // subset (--tools) or before the dispatcher existed still reaches each tool by its name.
+  std::optional<ActionGroupPlan> plans[2];
+  std::optional<ActionGroupPlan> every_tool_plans[2];
   int connections = 0;
 };
 
@@ -204,8 +208,10 @@ mcp::Awaitable<core::Status> ActionHandler::Connect() {
                           co_await client->ListTools(mcp::CallOptions(s->options.call_timeout)));
     s->tools = std::move(tools);
     s->tools_stale = false;
-    s->plans[0].reset();
-    s->plans[1].reset();
+    for (int form = 0; form < 2; ++form) {
+      s->plans[form].reset();
+      s->every_tool_plans[form].reset();
+    }
   }
   co_return core::OkStatus();
 }
@@ -254,9 +260,20 @@ mcp::Awaitable<core::Result<std::string>> ActionHandler::Handle(
       co_return log_and_build(OutcomeFor(event, failure, options.max_body_bytes), "");
     }
     s->plans[form] = std::move(*plan);
+    plan_options.only_tools.clear();
+    plan_options.limits.max_functions = s->tools.size() + 1;
+    if (auto every = PlanActionGroup(s->tools, plan_options); every.ok()) {
+      s->every_tool_plans[form] = std::move(*every);
+    }
   }
 
   auto call = ResolveToolCall(*s->plans[form], event);
+  if (!call.ok() && call.error().code() == core::ErrorCode::kNotFound &&
+      s->every_tool_plans[form]) {
+    auto direct = ResolveToolCall(*s->every_tool_plans[form], event);
+    if (direct.ok() || direct.error().code() != core::ErrorCode::kNotFound)
+      call = std::move(direct);
+  }
   if (!call.ok()) {
     Failure failure =
         call.error().code() == core::ErrorCode::kNotFound

@@ -9,7 +9,9 @@
 // opens a new session; the invocation that saw the failure answers FAILURE. A call is never
 // retried, so a tool runs at most once per invocation. The tool list is fetched with the session
 // and again after notifications/tools/list_changed; the action-group plan (names, fallbacks) is
-// recomputed from it exactly as `agents schema` computed it.
+// recomputed from it exactly as `agents schema` computed it with the same options. A function
+// the plan does not have (the group was generated with --tools, or the tool is behind the
+// dispatcher) is still found by its tool's (sanitised) name.
 //
 // What each failure becomes (docs/agents-bridge.md, "Errors"):
 //

@@ -202,6 +202,23 @@ TEST(ActionHandlerTest, UnknownToolFailsNamingTheRemedy) {
   });
 }
 
+TEST(ActionHandlerTest, ToolBehindTheDispatcherIsStillCalledByItsName) {
+  RunCoroutine([](asio::any_io_executor ex) -> mcp::Awaitable<void> {
+    Fixture f(ex);
+    HandlerOptions options;
+    options.plan.limits.max_functions = 2;  // echo, then the dispatcher for the rest
+    ActionHandler handler(f.Connector(), options);
+    json::object direct = Parse(co_await handler.Handle(FunctionEvent(
+        "add", R"([{"name":"a","type":"number","value":"1"},{"name":"b","value":"2"}])")));
+    EXPECT_EQ(Body(direct), "3");
+    json::object dispatched = Parse(co_await handler.Handle(FunctionEvent(
+        "call_mcp_tool", R"([{"name":"tool_name","value":"add"},)"
+                         R"({"name":"arguments_json","value":"{\"a\":2,\"b\":2}"}])")));
+    EXPECT_EQ(Body(dispatched), "4");
+    co_await handler.Close();
+  });
+}
+
 TEST(ActionHandlerTest, ToolErrorRepromptsByDefault) {
   RunCoroutine([](asio::any_io_executor ex) -> mcp::Awaitable<void> {
     Fixture f(ex);

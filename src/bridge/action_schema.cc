@@ -616,6 +616,7 @@ json::object OpenApiJson(const ActionGroupPlan& plan, std::string_view title,
         {"404", ErrorResponse("The MCP server has no such tool")},
         {"500", ErrorResponse("The MCP server failed")},
         {"503", ErrorResponse("The MCP server cannot be reached")},
+        {"504", ErrorResponse("The MCP server did not answer in time")},
     };
     paths["/" + f.name] = json::object{{"post", std::move(operation)}};
   }

@@ -39,5 +39,6 @@ Command AddEmulatorCommand(CLI::App& app);
 Command AddMcpCommand(CLI::App& app);
 Command AddMcpServerCommand(CLI::App& app);
 Command AddChatCommand(CLI::App& app);
+Command AddAgentsCommand(CLI::App& app);
 
 }  // namespace bedrock::app

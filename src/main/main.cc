@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       app::AddMcpCommand(app),
       app::AddMcpServerCommand(app),
       app::AddChatCommand(app),
+      app::AddAgentsCommand(app),
   };
 
   try {
