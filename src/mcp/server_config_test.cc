@@ -85,6 +85,28 @@ TEST(ServerConfigTest, NonHttpUrlIsAnError) {
   ASSERT_FALSE(servers.ok());
 }
 
+TEST(ServerConfigTest, OAuthKeyCarriesClientAndScope) {
+  auto servers = Parse(R"({"r":{"url":"https://h/mcp",
+      "oauth":{"client_id":"cid","client_secret":"sec","scope":"read write"}}})");
+  ASSERT_TRUE(servers.ok()) << servers.error().ToString();
+  EXPECT_EQ(servers->front().oauth_client_id, "cid");
+  EXPECT_EQ(servers->front().oauth_client_secret, "sec");
+  EXPECT_EQ(servers->front().oauth_scope, "read write");
+  EXPECT_EQ(servers->front().auth, nullptr);
+}
+
+TEST(ServerConfigTest, OAuthOnCommandEntryIsAnError) {
+  auto servers = Parse(R"({"f":{"command":"x","oauth":{"client_id":"c"}}})");
+  ASSERT_FALSE(servers.ok());
+  EXPECT_NE(servers.error().message().find("oauth"), std::string::npos);
+}
+
+TEST(ServerConfigTest, UnknownOAuthKeyIsAnError) {
+  auto servers = Parse(R"({"r":{"url":"https://h/mcp","oauth":{"client":"c"}}})");
+  ASSERT_FALSE(servers.ok());
+  EXPECT_NE(servers.error().message().find("client"), std::string::npos);
+}
+
 TEST(ServerConfigTest, ArgsOnUrlEntryIsAnError) {
   auto servers = Parse(R"({"x":{"url":"https://h/mcp","args":["a"]}})");
   ASSERT_FALSE(servers.ok());
