@@ -15,6 +15,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -22,10 +23,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/env.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "main/command.h"
-#include "core/env.h"
 #include "mcp/everything_server.h"
 #include "mcp/server.h"
 #include "mcp/stdio_transport.h"
@@ -155,6 +156,21 @@ int ServeMcp(const ServedServerFactory& make, const McpServeFlags& flags) {
   return ServeHttp(*served->server, std::move(served->http_options), flags);
 }
 
+// The requestState signing key: the file's first line, else $BEDROCK_MCP_STATE_SECRET, else empty
+// (a random key of this process).
+core::Result<std::string> ReadStateSecret(const std::string& file) {
+  if (file.empty()) {
+    static const core::SystemEnv env;
+    return env.Get("BEDROCK_MCP_STATE_SECRET").value_or("");
+  }
+  std::ifstream in(file);
+  std::string secret;
+  if (!in || !std::getline(in, secret) || secret.empty()) {
+    return core::Error::InvalidArgument("cannot read a state secret from {}", file);
+  }
+  return secret;
+}
+
 // Adds `mcp-server <name>` with the shared transport flags; the returned function runs it.
 struct ServedSubcommand {
   CLI::App* app;
@@ -186,13 +202,22 @@ Command AddMcpServerCommand(CLI::App& app) {
   auto* command = app.add_subcommand("mcp-server", "Serve one of bedrock-mcp's MCP servers");
   command->require_subcommand(1);
   std::vector<ServedSubcommand> servers;
+  auto state_secret_file = std::make_shared<std::string>();
   servers.push_back(AddServedSubcommand(
       command, "everything",
       "Every MCP feature, with the conformance suite's fixtures (tools, resources, prompts, "
-      "completion, logging, sampling, elicitation)",
-      []() -> core::Result<ServedServer> {
-        return ServedServer{mcp::MakeEverythingServer(), mcp::EverythingHttpOptions()};
+      "completion, logging, sampling, elicitation; revisions 2024-11-05 to 2026-07-28)",
+      [state_secret_file]() -> core::Result<ServedServer> {
+        mcp::EverythingServerOptions options;
+        options.request_state_secret = BEDROCK_TRY(ReadStateSecret(*state_secret_file));
+        return ServedServer{mcp::MakeEverythingServer(std::move(options)),
+                            mcp::EverythingHttpOptions()};
       }));
+  servers.back().app->add_option(
+      "--state-secret-file", *state_secret_file,
+      "File holding the key that signs 2026-07-28 requestState; replicas that share it accept "
+      "each other's multi-round-trip retries (default: $BEDROCK_MCP_STATE_SECRET, else a random "
+      "key per process)");
   // Read when the server is built, after parsing.
   struct BedrockFlags {
     std::string config;
@@ -240,8 +265,9 @@ Command AddMcpServerCommand(CLI::App& app) {
                       "Response cache: sqlite:<path>, sqlite::memory: (default) or off");
   bedrock->add_option("--cache-ttl", bedrock_flags->cache_ttl_seconds,
                       "Seconds a cached answer lives (default 3600)");
-  bedrock->add_option("--semantic-cache-threshold", bedrock_flags->semantic_threshold,
-                      "Enables the semantic cache: cosine similarity needed for a hit (0..1]")
+  bedrock
+      ->add_option("--semantic-cache-threshold", bedrock_flags->semantic_threshold,
+                   "Enables the semantic cache: cosine similarity needed for a hit (0..1]")
       ->check(CLI::Range(0.0, 1.0));
   bedrock->add_option("--model", bedrock_flags->model, "Default Bedrock model id");
   return {command, [servers = std::move(servers)](const CommandContext&) {

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <mutex>
 
+#include "mcp/internal/everything_modern.h"
+
 namespace bedrock::mcp {
 namespace {
 
@@ -39,9 +41,17 @@ struct State {
   int watched_version = 1;                                            // guarded by mutex
 };
 
+}  // namespace
+
+namespace internal {
 json::object Schema(std::string_view text) { return json::parse(text).as_object(); }
 
 json::object NoArguments() { return Schema(R"js({"type":"object","properties":{}})js"); }
+}  // namespace internal
+
+namespace {
+using internal::NoArguments;
+using internal::Schema;
 
 Awaitable<void> Sleep(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
@@ -68,6 +78,9 @@ std::string FormatNumber(double value) {
   return fmt::format("{}", value);
 }
 
+}  // namespace
+
+namespace internal {
 // The text of a sampling answer: content is one block, or (2025-11-25) an array of them.
 std::string SampledText(const json::value& result) {
   const json::object* o = result.if_object();
@@ -111,6 +124,13 @@ Tool MakeTool(std::string name, std::string description, json::object input_sche
   tool.handler = std::move(handler);
   return tool;
 }
+
+}  // namespace internal
+
+namespace {
+using internal::ElicitationSummary;
+using internal::MakeTool;
+using internal::SampledText;
 
 // --- The conformance suite's tools. ---
 
@@ -497,6 +517,9 @@ PromptArgument Argument(std::string name, std::string description) {
 using PromptResult = Awaitable<core::Result<GetPromptResult>>;
 using PromptArguments = std::map<std::string, std::string>;
 
+}  // namespace
+
+namespace internal {
 Prompt MakePrompt(std::string name, std::string title, std::string description,
                   std::vector<PromptArgument> arguments, Prompt::Handler handler) {
   Prompt prompt;
@@ -514,6 +537,12 @@ GetPromptResult UserMessages(std::initializer_list<json::object> blocks) {
   for (const auto& block : blocks) result.messages.push_back(PromptMessage("user", block));
   return result;
 }
+
+}  // namespace internal
+
+namespace {
+using internal::MakePrompt;
+using internal::UserMessages;
 
 void AddPrompts(Server& server) {
   server.AddPrompt(
@@ -579,6 +608,7 @@ std::shared_ptr<Server> MakeEverythingServer(EverythingServerOptions options) {
   ServerOptions server_options;
   server_options.instructions =
       "A test and demo server: every tool, resource and prompt exercises one MCP feature.";
+  server_options.request_state_secret = std::move(options.request_state_secret);
   auto server = std::make_shared<Server>(std::move(info), std::move(server_options));
   auto state = std::make_shared<State>();
   AddContentTools(*server);
@@ -587,6 +617,7 @@ std::shared_ptr<Server> MakeEverythingServer(EverythingServerOptions options) {
   AddDemoTools(*server, state);
   AddResources(*server, state);
   AddPrompts(*server);
+  internal::AddModernFixtures(*server);
   server->SetCompletionHandler(Complete);
   return server;
 }

@@ -58,17 +58,39 @@ TEST(EverythingServerTest, ListsEveryConformanceFixtureWithADescription) {
       EXPECT_FALSE(tool.at("description").as_string().empty()) << tool;
       EXPECT_EQ(tool.at("inputSchema").at("type"), "object") << tool;
     }
-    for (const char* fixture :
-         {"test_simple_text", "test_image_content", "test_audio_content", "test_embedded_resource",
-          "test_multiple_content_types", "test_tool_with_logging", "test_tool_with_progress",
-          "test_error_handling", "test_reconnection", "test_sampling", "test_elicitation",
-          "test_elicitation_sep1034_defaults", "test_elicitation_sep1330_enums",
-          "json_schema_2020_12_tool"}) {
+    for (const char* fixture : {"test_simple_text",
+                                "test_image_content",
+                                "test_audio_content",
+                                "test_embedded_resource",
+                                "test_multiple_content_types",
+                                "test_tool_with_logging",
+                                "test_tool_with_progress",
+                                "test_error_handling",
+                                "test_reconnection",
+                                "test_sampling",
+                                "test_elicitation",
+                                "test_elicitation_sep1034_defaults",
+                                "test_elicitation_sep1330_enums",
+                                "json_schema_2020_12_tool",
+                                "test_missing_capability",
+                                "test_streaming_elicitation",
+                                "test_logging_tool",
+                                "test_trigger_tool_change",
+                                "test_trigger_prompt_change",
+                                "test_header_param",
+                                "test_input_required_result_elicitation",
+                                "test_input_required_result_sampling",
+                                "test_input_required_result_list_roots",
+                                "test_input_required_result_request_state",
+                                "test_input_required_result_multiple_inputs",
+                                "test_input_required_result_multi_round",
+                                "test_input_required_result_tampered_state",
+                                "test_input_required_result_capabilities"}) {
       EXPECT_TRUE(names.contains(fixture)) << fixture;
     }
     auto prompts = co_await (*client)->ListPrompts();
     MCP_CO_ASSERT_OK(prompts);
-    EXPECT_EQ(prompts->size(), 4u);
+    EXPECT_EQ(prompts->size(), 5u);
     const auto& caps = (*client)->server_capabilities();
     for (const char* cap : {"tools", "resources", "prompts", "logging", "completions"}) {
       EXPECT_TRUE(caps.contains(cap)) << cap;

@@ -3,11 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "mcp/internal/modern_http.h"
 #include "mcp/protocol.h"
 
 namespace bedrock::mcp {
@@ -155,7 +160,74 @@ bool Server::Registry<T>::Erase(std::string_view key) {
 
 // --- ServerContext ---
 
-const std::string& ServerContext::protocol_version() const { return session_->protocol_version(); }
+namespace {
+
+// What a client must have declared to be sent `method`, as the requiredCapabilities of -32021.
+json::object RequiredCapability(std::string_view method, const json::object& params) {
+  if (method == method::kSamplingCreateMessage) return json::object{{"sampling", json::object()}};
+  if (method == method::kRootsList) return json::object{{"roots", json::object()}};
+  if (const json::value* mode = params.if_contains("mode"); mode && *mode == "url") {
+    return json::object{{"elicitation", json::object{{"url", json::object()}}}};
+  }
+  return json::object{{"elicitation", json::object()}};
+}
+
+bool HasStringField(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string();
+}
+
+// Whether `answer` is a result of the kind `method` asks for (ElicitResult, CreateMessageResult,
+// ListRootsResult): a client's inputResponses are untrusted.
+core::Status ValidateInputResponse(std::string_view method, std::string_view key,
+                                   const json::value& answer) {
+  auto invalid = [&](std::string_view what) {
+    return core::Error::InvalidArgument("inputResponses.{} is not a valid {}", key, what);
+  };
+  const json::object* o = answer.if_object();
+  if (method == method::kElicitationCreate) {
+    const json::value* action = o ? o->if_contains("action") : nullptr;
+    if (action == nullptr ||
+        !(*action == "accept" || *action == "decline" || *action == "cancel")) {
+      return invalid("ElicitResult (an object whose action is accept, decline or cancel)");
+    }
+    if (const json::value* c = o->if_contains("content"); c && !c->is_object() && !c->is_null()) {
+      return invalid("ElicitResult (content must be an object)");
+    }
+    return core::OkStatus();
+  }
+  if (method == method::kSamplingCreateMessage) {
+    const json::value* content = o ? o->if_contains("content") : nullptr;
+    if (!o || !HasStringField(*o, "role") || !HasStringField(*o, "model") || content == nullptr ||
+        !(content->is_object() || content->is_array())) {
+      return invalid("CreateMessageResult (role, content and model)");
+    }
+    return core::OkStatus();
+  }
+  const json::value* roots = o ? o->if_contains("roots") : nullptr;
+  if (roots == nullptr || !roots->is_array()) return invalid("ListRootsResult (a roots array)");
+  for (const json::value& root : roots->get_array()) {
+    if (!root.is_object() || !HasStringField(root.get_object(), "uri")) {
+      return invalid("ListRootsResult (every root needs a uri)");
+    }
+  }
+  return core::OkStatus();
+}
+
+}  // namespace
+
+const std::string& ServerContext::protocol_version() const {
+  return meta_ ? meta_->protocol_version : session_->protocol_version();
+}
+
+bool ServerContext::HasClientCapability(std::string_view name) const {
+  return meta_ ? HasCapability(meta_->client_capabilities, name)
+               : session_->HasClientCapability(name);
+}
+
+const json::object& ServerContext::client_capabilities() const {
+  return meta_ ? meta_->client_capabilities : session_->client_capabilities();
+}
 
 Awaitable<core::Status> ServerContext::Progress(double progress, std::optional<double> total,
                                                 std::string_view message) {
@@ -164,7 +236,14 @@ Awaitable<core::Status> ServerContext::Progress(double progress, std::optional<d
 
 Awaitable<core::Status> ServerContext::Log(std::string_view level, json::value data,
                                            std::string_view logger) {
-  if (!session_->ShouldLog(level)) co_return core::OkStatus();
+  if (meta_ != nullptr) {
+    // 2026-07-28: only requests that asked with _meta logLevel get log messages.
+    if (meta_->log_level < 0 || LoggingLevelIndex(level) < meta_->log_level) {
+      co_return core::OkStatus();
+    }
+  } else if (!session_->ShouldLog(level)) {
+    co_return core::OkStatus();
+  }
   json::object params;
   params["level"] = Sv(level);
   if (!logger.empty()) params["logger"] = Sv(logger);
@@ -172,47 +251,142 @@ Awaitable<core::Status> ServerContext::Log(std::string_view level, json::value d
   co_return co_await request_.Notify(notification::kMessage, std::move(params));
 }
 
-Awaitable<core::Result<json::value>> ServerContext::CreateMessage(json::object params,
-                                                                  CallOptions options) {
-  if (!session_->HasClientCapability("sampling")) {
-    co_return core::Error::FailedPrecondition("the client does not support sampling");
-  }
-  if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
-  co_return co_await request_.Call(method::kSamplingCreateMessage, std::move(params),
-                                   std::move(options));
-}
-
-Awaitable<core::Result<json::value>> ServerContext::Elicit(json::object params,
-                                                           CallOptions options) {
-  if (!Has2025_06_18Features(protocol_version()) || !session_->HasClientCapability("elicitation")) {
-    co_return core::Error::FailedPrecondition("the client does not support elicitation");
-  }
-  if (const json::value* mode = params.if_contains("mode"); mode && *mode == "url") {
-    const json::value& elicitation = session_->client_capabilities().at("elicitation");
-    if (!Has2025_11_25Features(protocol_version()) || !elicitation.is_object() ||
-        !elicitation.get_object().contains("url")) {
-      co_return core::Error::FailedPrecondition("the client does not support URL elicitation");
+core::Status ServerContext::CheckCapability(std::string_view method, const json::object& params) {
+  const std::string& version = protocol_version();
+  std::optional<core::Error> missing;
+  if (method == method::kSamplingCreateMessage) {
+    if (!HasClientCapability("sampling")) {
+      missing = core::Error::FailedPrecondition("the client does not support sampling");
     }
+  } else if (method == method::kElicitationCreate) {
+    if (!Has2025_06_18Features(version) || !HasClientCapability("elicitation")) {
+      missing = core::Error::FailedPrecondition("the client does not support elicitation");
+    } else if (const json::value* mode = params.if_contains("mode"); mode && *mode == "url") {
+      const json::value& elicitation = client_capabilities().at("elicitation");
+      if (!Has2025_11_25Features(version) || !elicitation.is_object() ||
+          !elicitation.get_object().contains("url")) {
+        missing = core::Error::FailedPrecondition("the client does not support URL elicitation");
+      }
+    }
+  } else if (method == method::kRootsList) {
+    if (!HasClientCapability("roots")) {
+      missing = core::Error::FailedPrecondition("the client does not support roots");
+    }
+  } else {
+    return core::Error::InvalidArgument("{} is not a request a server may send a client", method);
   }
-  if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
-  co_return co_await request_.Call(method::kElicitationCreate, std::move(params),
-                                   std::move(options));
+  if (!missing) return core::OkStatus();
+  if (round_ != nullptr && !round_->error) {
+    round_->error =
+        RpcError{kMissingRequiredClientCapability, missing->message(),
+                 json::object{{"requiredCapabilities", RequiredCapability(method, params)}}};
+  }
+  return *missing;
 }
 
-Awaitable<core::Result<json::array>> ServerContext::ListRoots(CallOptions options) {
-  if (!session_->HasClientCapability("roots")) {
-    co_return core::Error::FailedPrecondition("the client does not support roots");
-  }
+Awaitable<core::Result<json::value>> ServerContext::CallClient(std::string_view method,
+                                                               json::object params,
+                                                               CallOptions options) {
   if (!options.timeout) options.timeout = session_->server().options().client_request_timeout;
-  BEDROCK_CO_TRY_ASSIGN(
-      json::value result,
-      co_await request_.Call(method::kRootsList, json::object(), std::move(options)));
-  json::object* o = result.if_object();
+  co_return co_await request_.Call(method, std::move(params), std::move(options));
+}
+
+Awaitable<core::Result<json::object>> ServerContext::RequestInputs(
+    std::vector<InputRequest> requests, CallOptions options) {
+  for (const auto& r : requests) {
+    BEDROCK_CO_TRY(CheckCapability(r.method, r.params));
+  }
+  json::object answers;
+  if (round_ == nullptr) {
+    // A session client: ask over the session, one request after the other.
+    for (auto& r : requests) {
+      BEDROCK_CO_TRY_ASSIGN(json::value answer,
+                            co_await CallClient(r.method, std::move(r.params), options));
+      answers[r.key] = std::move(answer);
+    }
+    co_return answers;
+  }
+  for (auto& r : requests) {
+    if (const json::value* answer = round_->answers.if_contains(r.key)) {
+      if (auto valid = ValidateInputResponse(r.method, r.key, *answer); !valid.ok()) {
+        if (!round_->error) round_->error = RpcError::FromError(valid.error());
+        co_return valid.error();
+      }
+      answers[r.key] = *answer;
+      round_->consumed[r.key] = *answer;
+      continue;
+    }
+    json::object request{{"method", r.method}};
+    if (!r.params.empty() || r.method != method::kRootsList)
+      request["params"] = std::move(r.params);
+    round_->requested[r.key] = std::move(request);
+  }
+  if (!round_->requested.empty()) {
+    co_return core::Error(core::ErrorCode::kAborted, "input required from the client");
+  }
+  co_return answers;
+}
+
+Awaitable<core::Result<json::value>> ServerContext::Elicit(std::string key, json::object params,
+                                                           CallOptions options) {
+  std::vector<InputRequest> one;
+  one.emplace_back(key, std::string(method::kElicitationCreate), std::move(params));
+  BEDROCK_CO_TRY_ASSIGN(json::object answers,
+                        co_await RequestInputs(std::move(one), std::move(options)));
+  co_return std::move(answers[key]);
+}
+
+Awaitable<core::Result<json::value>> ServerContext::CreateMessage(std::string key,
+                                                                  json::object params,
+                                                                  CallOptions options) {
+  std::vector<InputRequest> one;
+  one.emplace_back(key, std::string(method::kSamplingCreateMessage), std::move(params));
+  BEDROCK_CO_TRY_ASSIGN(json::object answers,
+                        co_await RequestInputs(std::move(one), std::move(options)));
+  co_return std::move(answers[key]);
+}
+
+Awaitable<core::Result<json::array>> ServerContext::ListRoots(std::string key,
+                                                              CallOptions options) {
+  std::vector<InputRequest> one;
+  one.emplace_back(key, std::string(method::kRootsList), json::object());
+  BEDROCK_CO_TRY_ASSIGN(json::object answers,
+                        co_await RequestInputs(std::move(one), std::move(options)));
+  json::object* o = answers[key].if_object();
   json::value* roots = o ? o->if_contains("roots") : nullptr;
   if (roots == nullptr || !roots->is_array()) {
     co_return core::Error::UpstreamFailure("roots/list answer has no roots array");
   }
   co_return std::move(roots->get_array());
+}
+
+std::string ServerContext::NextKey(std::string_view kind) {
+  auto it = auto_keys_.find(kind);
+  if (it == auto_keys_.end()) it = auto_keys_.emplace(std::string(kind), 0).first;
+  return fmt::format("{}-{}", kind, ++it->second);
+}
+
+Awaitable<core::Result<json::value>> ServerContext::CreateMessage(json::object params,
+                                                                  CallOptions options) {
+  co_return co_await CreateMessage(NextKey("sampling"), std::move(params), std::move(options));
+}
+
+Awaitable<core::Result<json::value>> ServerContext::Elicit(json::object params,
+                                                           CallOptions options) {
+  co_return co_await Elicit(NextKey("elicitation"), std::move(params), std::move(options));
+}
+
+Awaitable<core::Result<json::array>> ServerContext::ListRoots(CallOptions options) {
+  co_return co_await ListRoots(NextKey("roots"), std::move(options));
+}
+
+const json::value& ServerContext::request_state() const {
+  static const json::value kNull;
+  return round_ ? round_->state : kNull;
+}
+
+void ServerContext::SetRequestState(json::value state) {
+  if (round_ != nullptr) round_->state = std::move(state);
 }
 
 bool ServerContext::CloseSseStream() {
@@ -244,8 +418,27 @@ Awaitable<core::Status> ServerSession::Notify(std::string_view method, json::val
 
 // --- Server ---
 
+struct Server::Listener {
+  std::shared_ptr<Session> session;  // the listen request's; notifications go on its stream
+  RequestId id;
+  std::shared_ptr<const MessageContext> context;
+  bool tools = false;
+  bool prompts = false;
+  bool resources = false;
+  std::vector<std::string> uris;  // resourceSubscriptions
+
+  bool Wants(std::string_view method, const std::string* uri) const {
+    if (method == notification::kToolsListChanged) return tools;
+    if (method == notification::kPromptsListChanged) return prompts;
+    if (method == notification::kResourcesListChanged) return resources;
+    return uri != nullptr && std::find(uris.begin(), uris.end(), *uri) != uris.end();
+  }
+};
+
 Server::Server(Implementation info, ServerOptions options)
-    : info_(std::move(info)), options_(std::move(options)) {}
+    : info_(std::move(info)),
+      options_(std::move(options)),
+      state_codec_(options_.request_state_secret, options_.request_state_ttl) {}
 
 Server::~Server() = default;
 
@@ -328,6 +521,7 @@ size_t Server::session_count() const {
 }
 
 void Server::Broadcast(std::string_view method) {
+  NotifyListeners(method, nullptr);
   std::vector<std::shared_ptr<ServerSession>> targets;
   {
     std::lock_guard lock(mutex_);
@@ -349,7 +543,39 @@ void Server::Broadcast(std::string_view method) {
   }
 }
 
+void Server::NotifyListeners(std::string_view method, const std::string* uri) {
+  std::vector<std::shared_ptr<Listener>> targets;
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(listeners_, [](const auto& weak) { return weak.expired(); });
+    for (auto& weak : listeners_) {
+      if (auto l = weak.lock(); l && l->Wants(method, uri)) targets.push_back(std::move(l));
+    }
+  }
+  for (auto& l : targets) {
+    json::object params;
+    if (uri != nullptr) params["uri"] = *uri;
+    params[kMetaKey] = json::object{{meta::kSubscriptionId, l->id.ToJson()}};
+    asio::co_spawn(
+        l->session->get_executor(),
+        [l, m = std::string(method), params = std::move(params)]() mutable -> Awaitable<void> {
+          if (l->session->closed()) co_return;
+          SendOptions send(l->id, l->context);
+          (void)co_await l->session->Notify(m, std::move(params), std::move(send));
+        },
+        asio::detached);
+  }
+}
+
+size_t Server::listener_count() const {
+  std::lock_guard lock(mutex_);
+  return std::count_if(listeners_.begin(), listeners_.end(),
+                       [](const auto& weak) { return !weak.expired(); });
+}
+
 void Server::NotifyResourceUpdated(std::string_view uri) {
+  std::string uri_string(uri);
+  NotifyListeners(notification::kResourcesUpdated, &uri_string);
   std::vector<std::shared_ptr<ServerSession>> targets;
   {
     std::lock_guard lock(mutex_);
@@ -398,6 +624,230 @@ std::shared_ptr<ServerSession> Server::Serve(std::shared_ptr<Transport> transpor
   }
   session->Start();
   return server_session;
+}
+
+std::shared_ptr<ServerSession> Server::ServeStateless(std::shared_ptr<Transport> transport,
+                                                      SessionOptions options) {
+  auto session = Session::Create(std::move(transport), std::move(options));
+  auto server_session = std::make_shared<ServerSession>(*this, session);
+  server_session->stateless_ = true;
+  // Results are shaped for the newest revision; each request's own revision is in its _meta
+  // (and is one we serve: the handlers check).
+  session->SetProtocolVersion(std::string(kLatestModernVersion));
+  InstallStatelessHandlers(server_session);
+  session->Start();
+  return server_session;
+}
+
+json::object Server::Discover(std::string_view version) const {
+  json::array versions;
+  for (auto v : kSupportedModernVersions) versions.emplace_back(v);
+  for (auto v : kSupportedVersions) versions.emplace_back(v);
+  json::object result;
+  result["supportedVersions"] = std::move(versions);
+  result["capabilities"] = Capabilities(version);
+  if (!options_.instructions.empty()) result["instructions"] = options_.instructions;
+  return result;
+}
+
+void Server::FinishModernResult(std::string_view method, Reply& reply) const {
+  if (reply.error) return;
+  json::object* result = reply.result.if_object();
+  if (result == nullptr) return;
+  bool complete = true;
+  if (const json::value* type = result->if_contains(kResultTypeKey); type && type->is_string()) {
+    complete = type->get_string() == Sv(kResultComplete);
+  } else {
+    (*result)[kResultTypeKey] = Sv(kResultComplete);
+  }
+  json::value& meta = (*result)[kMetaKey];
+  if (!meta.is_object()) meta = json::object();
+  meta.get_object()[meta::kServerInfo] = info_.ToJson(kLatestModernVersion);
+  const bool cacheable = method == method::kServerDiscover || method == method::kToolsList ||
+                         method == method::kPromptsList || method == method::kResourcesList ||
+                         method == method::kResourcesTemplatesList ||
+                         method == method::kResourcesRead;
+  if (cacheable && complete) {
+    if (!result->contains(kTtlMsKey)) (*result)[kTtlMsKey] = options_.cache_ttl.count();
+    if (!result->contains(kCacheScopeKey)) (*result)[kCacheScopeKey] = options_.cache_scope;
+  }
+}
+
+namespace {
+
+// The multi-round-trip request of one 2026-07-28 tools/call, prompts/get or resources/read:
+// what the retry brings (inputResponses, the verified requestState) goes into `round` before the
+// handler runs; what the handler asked for comes out as an InputRequiredResult after it.
+std::optional<RpcError> BeginRound(const json::value& params, const RequestStateCodec& codec,
+                                   const RequestStateBinding& binding, InputRound& round) {
+  const json::object& p = params.get_object();
+  if (const json::value* state = p.if_contains(kRequestStateKey)) {
+    if (!state->is_string()) return InvalidParams("requestState must be a string");
+    auto payload = codec.Open(state->get_string(), binding);
+    if (!payload.ok()) return InvalidParams(payload.error().message());
+    if (json::value* answers = payload->if_contains("r"); answers && answers->is_object()) {
+      round.answers = std::move(answers->get_object());
+    }
+    if (json::value* own = payload->if_contains("s")) round.state = std::move(*own);
+  }
+  if (const json::value* responses = p.if_contains(kInputResponsesKey)) {
+    if (!responses->is_object()) {
+      return InvalidParams(
+          "inputResponses must be an object mapping input request keys to results");
+    }
+    for (const auto& [key, answer] : responses->get_object()) round.answers[key] = answer;
+  }
+  return std::nullopt;
+}
+
+std::optional<Reply> EndRound(InputRound& round, const RequestStateCodec& codec,
+                              const RequestStateBinding& binding) {
+  if (round.error) return Reply(std::move(*round.error));
+  if (round.requested.empty()) return std::nullopt;
+  json::object payload;
+  payload["r"] = std::move(round.consumed);
+  payload["s"] = std::move(round.state);
+  json::object result;
+  result[kResultTypeKey] = kResultInputRequired;
+  result[kInputRequestsKey] = std::move(round.requested);
+  result[kRequestStateKey] = codec.Seal(binding, payload);
+  return Reply(std::move(result));
+}
+
+std::string PrincipalOf(const RequestContext& request) {
+  const MessageContext* context = request.message_context();
+  return context ? context->principal : std::string();
+}
+
+}  // namespace
+
+void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) {
+  using Handler = std::function<Awaitable<Reply>(json::value, RequestContext&, const RequestMeta&)>;
+  Session& session = ss->session();
+  // Every request: its _meta validated first, what every 2026-07-28 result carries added last.
+  auto add = [this, &session](std::string_view method, Handler handler) {
+    session.SetRequestHandler(
+        std::string(method),
+        [this, m = std::string(method), handler = std::move(handler)](
+            json::value params, RequestContext& request) -> Awaitable<Reply> {
+          auto meta = ParseRequestMeta(params);
+          if (!meta.ok()) co_return InvalidParams(meta.error().message());
+          if (!IsSupportedModernVersion(meta->protocol_version)) {
+            json::value data = Discover(kLatestModernVersion)["supportedVersions"];
+            co_return RpcError{kUnsupportedProtocolVersion, "Unsupported protocol version",
+                               json::object{{"supported", std::move(data)},
+                                            {"requested", meta->protocol_version}}};
+          }
+          Reply reply = co_await handler(std::move(params), request, *meta);
+          FinishModernResult(m, reply);
+          co_return reply;
+        });
+  };
+  add(method::kServerDiscover,
+      [this](json::value, RequestContext&, const RequestMeta& meta) -> Awaitable<Reply> {
+        co_return Discover(meta.protocol_version);
+      });
+  add(method::kToolsList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
+    return ListTools(*ss, std::move(params));
+  });
+  add(method::kToolsCall,
+      [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
+        return CallTool(ss, std::move(params), request, &meta);
+      });
+  add(method::kResourcesList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
+    return ListResources(*ss, std::move(params));
+  });
+  add(method::kResourcesTemplatesList,
+      [this, ss](json::value params, RequestContext&, const RequestMeta&) {
+        return ListResourceTemplates(*ss, std::move(params));
+      });
+  add(method::kResourcesRead,
+      [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
+        return ReadResource(ss, std::move(params), request, &meta);
+      });
+  add(method::kPromptsList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
+    return ListPrompts(*ss, std::move(params));
+  });
+  add(method::kPromptsGet,
+      [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
+        return GetPrompt(ss, std::move(params), request, &meta);
+      });
+  add(method::kCompletionComplete,
+      [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
+        return Complete(ss, std::move(params), request, &meta);
+      });
+  add(method::kSubscriptionsListen,
+      [this, ss](json::value params, RequestContext& request, const RequestMeta&) {
+        return Listen(ss, std::move(params), request);
+      });
+  // The session engine answers ping itself; 2026-07-28 removed it.
+  session.SetRequestHandler(
+      std::string(method::kPing), [](json::value, RequestContext&) -> Awaitable<Reply> {
+        co_return RpcError{kMethodNotFound, "method not found: ping", nullptr};
+      });
+}
+
+Awaitable<Reply> Server::Listen(std::shared_ptr<ServerSession> s, json::value params,
+                                RequestContext& request) {
+  const json::value* filter = params.get_object().if_contains("notifications");
+  if (filter == nullptr || !filter->is_object()) {
+    co_return InvalidParams("subscriptions/listen needs a notifications filter object");
+  }
+  const json::object& f = filter->get_object();
+  auto listener = std::make_shared<Listener>();
+  listener->session = s->session_;
+  listener->id = request.id();
+  if (const MessageContext* context = request.message_context()) {
+    listener->context = std::make_shared<const MessageContext>(*context);
+  }
+  auto flag = [&](std::string_view key) {
+    const json::value* v = f.if_contains(key);
+    return v != nullptr && v->is_bool() && v->get_bool();
+  };
+  json::object acknowledged;
+  {
+    std::lock_guard lock(mutex_);
+    listener->tools = flag("toolsListChanged") && !tools_.items.empty();
+    listener->prompts = flag("promptsListChanged") && !prompts_.items.empty();
+    listener->resources =
+        flag("resourcesListChanged") && (!resources_.items.empty() || !templates_.items.empty());
+  }
+  if (listener->tools) acknowledged["toolsListChanged"] = true;
+  if (listener->prompts) acknowledged["promptsListChanged"] = true;
+  if (listener->resources) acknowledged["resourcesListChanged"] = true;
+  if (const json::value* uris = f.if_contains("resourceSubscriptions"); uris && uris->is_array()) {
+    json::array accepted;
+    for (const json::value& uri : uris->get_array()) {
+      if (!uri.is_string()) continue;
+      listener->uris.emplace_back(uri.get_string());
+      accepted.push_back(uri);
+    }
+    acknowledged["resourceSubscriptions"] = std::move(accepted);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    listeners_.push_back(listener);
+  }
+  json::object ack;
+  ack[kMetaKey] = json::object{{meta::kSubscriptionId, request.id().ToJson()}};
+  ack["notifications"] = std::move(acknowledged);
+  // Registered first, acknowledged second: nothing sent after the acknowledgement is missed.
+  (void)co_await request.Notify(notification::kSubscriptionsAcknowledged, std::move(ack));
+  // Open until the client leaves (the stream closes: the request is cancelled) or the session
+  // is closed (server shutdown): either cancels this wait.
+  asio::steady_timer wait(co_await asio::this_coro::executor,
+                          asio::steady_timer::time_point::max());
+  co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+  {
+    std::lock_guard lock(mutex_);
+    std::erase_if(listeners_, [&](const auto& weak) {
+      auto l = weak.lock();
+      return !l || l == listener;
+    });
+  }
+  json::object result;
+  result[kMetaKey] = json::object{{meta::kSubscriptionId, request.id().ToJson()}};
+  co_return result;
 }
 
 void Server::InstallHandlers(const std::shared_ptr<ServerSession>& ss) {
@@ -576,7 +1026,7 @@ Awaitable<Reply> Server::ListPrompts(ServerSession& s, json::value params) {
 }
 
 Awaitable<Reply> Server::CallTool(std::shared_ptr<ServerSession> s, json::value params,
-                                  RequestContext& request) {
+                                  RequestContext& request, const RequestMeta* meta) {
   auto name = StringParam(params, "name");
   if (!name) co_return InvalidParams("tools/call needs a tool name");
   std::shared_ptr<const Tool> tool;
@@ -600,19 +1050,34 @@ Awaitable<Reply> Server::CallTool(std::shared_ptr<ServerSession> s, json::value 
       }
     }
   }
-  ServerContext context(request, s);
+  // 2026-07-28 over HTTP: arguments the tool mirrors into Mcp-Param-* headers must match them.
+  if (meta != nullptr && request.message_context() != nullptr) {
+    if (auto mismatch = internal::ValidateParamHeaders(request.message_context()->headers,
+                                                       tool->input_schema, arguments)) {
+      co_return std::move(*mismatch);
+    }
+  }
+  InputRound round;
+  RequestStateBinding binding(std::string(method::kToolsCall), *name, PrincipalOf(request));
+  if (meta != nullptr) {
+    if (auto error = BeginRound(params, state_codec_, binding, round)) co_return *error;
+  }
+  ServerContext context(request, s, meta, meta ? &round : nullptr);
   auto result = co_await tool->handler(std::move(arguments), context);
+  if (meta != nullptr) {
+    if (auto interim = EndRound(round, state_codec_, binding)) co_return std::move(*interim);
+  }
   if (!result.ok()) {
     if (context.cancelled()) co_return result.error();
     co_return std::move(CallToolResult::Error(result.error().message())).ToJson();
   }
   json::object out = std::move(*result).ToJson();
-  AdaptCallToolResult(out, s->protocol_version());
+  AdaptCallToolResult(out, context.protocol_version());
   co_return out;
 }
 
 Awaitable<Reply> Server::ReadResource(std::shared_ptr<ServerSession> s, json::value params,
-                                      RequestContext& request) {
+                                      RequestContext& request, const RequestMeta* meta) {
   auto uri = StringParam(params, "uri");
   if (!uri) co_return InvalidParams("resources/read needs a uri");
   std::shared_ptr<const Resource> resource;
@@ -633,16 +1098,31 @@ Awaitable<Reply> Server::ReadResource(std::shared_ptr<ServerSession> s, json::va
       }
     }
   }
-  ServerContext context(request, s);
+  InputRound round;
+  RequestStateBinding binding(std::string(method::kResourcesRead), *uri, PrincipalOf(request));
+  if (meta != nullptr) {
+    if (auto error = BeginRound(params, state_codec_, binding, round)) co_return *error;
+  }
+  ServerContext context(request, s, meta, meta ? &round : nullptr);
   core::Result<json::array> contents = core::Error::NotFound("resource not found: {}", *uri);
   if (resource && resource->read) {
     contents = co_await resource->read(*uri, context);
   } else if (matched && matched->spec.read) {
     contents = co_await matched->spec.read(*uri, std::move(variables), context);
   }
+  if (meta != nullptr) {
+    if (auto interim = EndRound(round, state_codec_, binding)) co_return std::move(*interim);
+  }
   if (!contents.ok()) {
     RpcError error = RpcError::FromError(contents.error());
-    if (error.code == kResourceNotFound) error.data = json::object{{"uri", *uri}};
+    if (error.code == kResourceNotFound) {
+      error.data = json::object{{"uri", *uri}};
+      // 2026-07-28 (SEP-2164): an unknown resource is invalid params; -32002 was retired.
+      if (meta != nullptr) {
+        error.code = kInvalidParams;
+        error.message = "Resource not found: " + *uri;
+      }
+    }
     co_return error;
   }
   json::object result;
@@ -651,7 +1131,7 @@ Awaitable<Reply> Server::ReadResource(std::shared_ptr<ServerSession> s, json::va
 }
 
 Awaitable<Reply> Server::GetPrompt(std::shared_ptr<ServerSession> s, json::value params,
-                                   RequestContext& request) {
+                                   RequestContext& request, const RequestMeta* meta) {
   auto name = StringParam(params, "name");
   if (!name) co_return InvalidParams("prompts/get needs a prompt name");
   std::shared_ptr<const Prompt> prompt;
@@ -677,8 +1157,16 @@ Awaitable<Reply> Server::GetPrompt(std::shared_ptr<ServerSession> s, json::value
           fmt::format("prompt {}: missing required argument '{}'", *name, argument.name));
     }
   }
-  ServerContext context(request, s);
+  InputRound round;
+  RequestStateBinding binding(std::string(method::kPromptsGet), *name, PrincipalOf(request));
+  if (meta != nullptr) {
+    if (auto error = BeginRound(params, state_codec_, binding, round)) co_return *error;
+  }
+  ServerContext context(request, s, meta, meta ? &round : nullptr);
   auto result = co_await prompt->handler(std::move(arguments), context);
+  if (meta != nullptr) {
+    if (auto interim = EndRound(round, state_codec_, binding)) co_return std::move(*interim);
+  }
   if (!result.ok()) co_return result.error();
   json::object out;
   if (!result->description.empty()) out["description"] = result->description;
@@ -687,7 +1175,7 @@ Awaitable<Reply> Server::GetPrompt(std::shared_ptr<ServerSession> s, json::value
       if (json::value* c = m->if_contains("content"); c && c->is_object()) {
         json::array one;
         one.push_back(std::move(*c));
-        AdaptContentBlocks(one, s->protocol_version());
+        AdaptContentBlocks(one, context.protocol_version());
         *c = std::move(one[0]);
       }
     }
@@ -697,7 +1185,7 @@ Awaitable<Reply> Server::GetPrompt(std::shared_ptr<ServerSession> s, json::value
 }
 
 Awaitable<Reply> Server::Complete(std::shared_ptr<ServerSession> s, json::value params,
-                                  RequestContext& request) {
+                                  RequestContext& request, const RequestMeta* meta) {
   const json::object* p = ParamsObject(params);
   const json::value* ref = p ? p->if_contains("ref") : nullptr;
   const json::value* argument = p ? p->if_contains("argument") : nullptr;
@@ -722,7 +1210,7 @@ Awaitable<Reply> Server::Complete(std::shared_ptr<ServerSession> s, json::value 
         context_arguments = a->get_object();
       }
     }
-    ServerContext context(request, s);
+    ServerContext context(request, s, meta);
     auto result = co_await (*handler)(ref->get_object(), std::move(*argument_name),
                                       std::move(*argument_value), context_arguments, context);
     if (!result.ok()) co_return result.error();

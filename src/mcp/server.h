@@ -19,6 +19,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,6 +31,8 @@
 #include <vector>
 
 #include "core/result.h"
+#include "mcp/request_meta.h"
+#include "mcp/request_state.h"
 #include "mcp/session.h"
 #include "mcp/transport.h"
 #include "mcp/types.h"
@@ -39,39 +42,116 @@ namespace bedrock::mcp {
 class Server;
 class ServerSession;
 
+// One request for input from the client (ElicitRequest, CreateMessageRequest or ListRootsRequest),
+// named by a key unique within the handler. Not an aggregate: see SendOptions in transport.h.
+struct InputRequest {
+  InputRequest(std::string request_key, std::string request_method, boost::json::object params)
+      : key(std::move(request_key)), method(std::move(request_method)), params(std::move(params)) {}
+
+  std::string key;
+  std::string method;  // elicitation/create, sampling/createMessage or roots/list
+  boost::json::object params;
+};
+
+// The multi-round-trip state of one 2026-07-28 request (SEP-2322): the answers the client has
+// given so far, the handler's own state, and what the handler asked for but has no answer to.
+// Owned by the server's dispatch; a ServerContext refers to it while the handler runs.
+struct InputRound {
+  boost::json::object answers;    // key -> InputResponse: from requestState and inputResponses
+  boost::json::object consumed;   // the answers the handler read: carried in the next state
+  boost::json::object requested;  // key -> InputRequest the handler is waiting for
+  boost::json::value state;       // the handler's state (SetRequestState), null when none
+  std::optional<RpcError> error;  // a protocol error that replaces the handler's answer
+};
+
 // What every server-side handler gets: the request, the client's session, and the ways to talk
 // back while working. Valid until the handler finishes.
+//
+// Revision 2026-07-28 is stateless: protocol version, client capabilities and log level come
+// with each request (`_meta`), and the server may not send requests to the client. A handler
+// that needs input (elicitation, sampling, roots) asks for it here all the same:
+//
+//   BEDROCK_CO_TRY_ASSIGN(json::value answer, co_await ctx.Elicit("user_name", form));
+//
+// Older clients are sent the request over their session and the call returns the answer. For a
+// 2026-07-28 client an unanswered call fails with kAborted ("input required") at once, the
+// handler passes that up, and the request is answered with an InputRequiredResult carrying every
+// unanswered request plus a signed requestState; the client's retry runs the handler again from
+// the top, and calls answered by then (in this round or an earlier one) return the answer at once.
+// So a handler must be repeatable up to its input calls: no side effects before them, or
+// idempotent ones. Ask for several inputs in one round with RequestInputs.
 class ServerContext {
  public:
-  ServerContext(RequestContext& request, std::shared_ptr<ServerSession> session)
-      : request_(request), session_(std::move(session)) {}
+  ServerContext(RequestContext& request, std::shared_ptr<ServerSession> session,
+                const RequestMeta* meta = nullptr, InputRound* round = nullptr)
+      : request_(request), session_(std::move(session)), meta_(meta), round_(round) {}
 
   RequestContext& request() const { return request_; }
   ServerSession& session() const { return *session_; }
   bool cancelled() const { return request_.cancelled(); }
   const MessageContext* message_context() const { return request_.message_context(); }
+  // The request's revision: its `_meta` for 2026-07-28 clients, the session's otherwise.
   const std::string& protocol_version() const;
+  // Whether the client declared this capability ("sampling", "elicitation", "roots", ...):
+  // in the request's `_meta` for 2026-07-28 clients, at initialize otherwise.
+  bool HasClientCapability(std::string_view name) const;
+  const boost::json::object& client_capabilities() const;
+  // The request's per-request fields (2026-07-28); null for older clients.
+  const RequestMeta* request_meta() const { return meta_; }
 
   // notifications/progress, when the client asked for it.
   Awaitable<core::Status> Progress(double progress, std::optional<double> total = {},
                                    std::string_view message = {});
-  // notifications/message at `level` ("debug" ... "emergency"), dropped below the client's level.
+  // notifications/message at `level` ("debug" ... "emergency"), dropped below the client's level
+  // (2026-07-28: the request's `_meta` logLevel; without one nothing is sent).
   Awaitable<core::Status> Log(std::string_view level, boost::json::value data,
                               std::string_view logger = {});
-  // Server-to-client requests, on behalf of this request. Each fails with kFailedPrecondition
-  // when the client did not declare the capability (or its revision lacks the feature).
+
+  // Input from the client, by key (see the class comment). Each fails with kFailedPrecondition
+  // when the client did not declare the capability (or its revision lacks the feature); for a
+  // 2026-07-28 client the request is then answered with -32021 MissingRequiredClientCapability.
+  // An answer that is not a valid result of its kind fails with kInvalidArgument (-32602).
+  Awaitable<core::Result<boost::json::value>> Elicit(std::string key, boost::json::object params,
+                                                     CallOptions options = {});
+  Awaitable<core::Result<boost::json::value>> CreateMessage(std::string key,
+                                                            boost::json::object params,
+                                                            CallOptions options = {});
+  Awaitable<core::Result<boost::json::array>> ListRoots(std::string key, CallOptions options = {});
+  // Several inputs in one round; the answers by key.
+  Awaitable<core::Result<boost::json::object>> RequestInputs(std::vector<InputRequest> requests,
+                                                             CallOptions options = {});
+  // The same without a key: keys are numbered per kind in call order ("elicitation-1", ...),
+  // which is stable across rounds when the handler asks in the same order every time.
   Awaitable<core::Result<boost::json::value>> CreateMessage(boost::json::object params,
                                                             CallOptions options = {});
   Awaitable<core::Result<boost::json::value>> Elicit(boost::json::object params,
                                                      CallOptions options = {});
   Awaitable<core::Result<boost::json::array>> ListRoots(CallOptions options = {});
+
+  // State of the handler's own that a 2026-07-28 retry gets back (in the signed requestState):
+  // null on the first round. Ignored for older clients, whose calls never suspend.
+  const boost::json::value& request_state() const;
+  void SetRequestState(boost::json::value state);
+  // Whether the handler asked for input the client has not given yet (the request is answered
+  // with an InputRequiredResult, whatever the handler returns).
+  bool input_required() const { return round_ != nullptr && !round_->requested.empty(); }
+
   // Closes the HTTP stream this request's messages travel on, keeping the request running; the
   // client resumes with Last-Event-ID (Transport::CloseRequestStream). False when impossible.
   bool CloseSseStream();
 
  private:
+  Awaitable<core::Result<boost::json::value>> CallClient(std::string_view method,
+                                                         boost::json::object params,
+                                                         CallOptions options);
+  core::Status CheckCapability(std::string_view method, const boost::json::object& params);
+  std::string NextKey(std::string_view kind);
+
   RequestContext& request_;
   std::shared_ptr<ServerSession> session_;
+  const RequestMeta* meta_;
+  InputRound* round_;
+  std::map<std::string, int, std::less<>> auto_keys_;
 };
 
 struct Tool {
@@ -151,6 +231,16 @@ struct ServerOptions {
   bool logging = true;
   // Default timeout of server-to-client requests (sampling, elicitation, roots).
   std::chrono::milliseconds client_request_timeout{300'000};
+  // 2026-07-28 cache hints (ttlMs, cacheScope) on server/discover, the lists and resources/read:
+  // how long a client may consider them fresh, and whether shared caches may keep them ("public")
+  // or only the caller's own ("private": per authorization context).
+  std::chrono::milliseconds cache_ttl{60'000};
+  std::string cache_scope = "public";
+  // The HMAC key of multi-round-trip requestState (see RequestStateCodec). Replicas behind one
+  // load balancer must share it so a retry may land on any of them. Empty: a random key of this
+  // process. request_state_ttl bounds how long a client may take to answer.
+  std::string request_state_secret;
+  std::chrono::milliseconds request_state_ttl{std::chrono::minutes(10)};
 };
 
 // One connected client. Created by Server::Serve; lives while its transport is open.
@@ -167,6 +257,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   const Implementation& client_info() const { return client_info_; }
   const boost::json::object& client_capabilities() const { return client_capabilities_; }
   bool HasClientCapability(std::string_view name) const;
+  // Serves 2026-07-28 requests (per-request `_meta`, no initialize): one request per session
+  // on Streamable HTTP.
+  bool stateless() const { return stateless_; }
   bool IsSubscribed(std::string_view uri) const {
     return subscriptions_.contains(std::string(uri));
   }
@@ -184,6 +277,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   Server& server_;
   std::shared_ptr<Session> session_;
   bool initialized_ = false;
+  bool stateless_ = false;
   Implementation client_info_;
   boost::json::object client_capabilities_;
   int log_level_ = -1;  // index into kLoggingLevels; -1 until the client sets one
@@ -211,16 +305,31 @@ class Server {
   // starts at once and ends when the transport closes.
   std::shared_ptr<ServerSession> Serve(std::shared_ptr<Transport> transport,
                                        SessionOptions options = {.peer_name = "client"});
+  // Serves 2026-07-28 requests over `transport` statelessly: no initialize, every request
+  // carries its revision and client capabilities in `_meta` (-32602 without, -32022 for a
+  // revision we do not serve), methods the revision removed (ping, logging/setLevel,
+  // resources/subscribe) are unknown. Streamable HTTP makes one such session per request. The
+  // session is not counted in session_count() and gets no list_changed broadcasts (clients
+  // listen with subscriptions/listen).
+  std::shared_ptr<ServerSession> ServeStateless(std::shared_ptr<Transport> transport,
+                                                SessionOptions options = {.peer_name = "client"});
 
-  // Sends notifications/resources/updated to the sessions subscribed to `uri`.
+  // Sends notifications/resources/updated to the sessions subscribed to `uri` (and the
+  // subscriptions/listen streams that named it).
   void NotifyResourceUpdated(std::string_view uri);
   size_t session_count() const;
+  // Open subscriptions/listen streams (2026-07-28).
+  size_t listener_count() const;
+  // The server/discover result for revision `version` (without resultType and _meta).
+  boost::json::object Discover(std::string_view version) const;
+  const RequestStateCodec& request_state_codec() const { return state_codec_; }
 
   const Implementation& info() const { return info_; }
   const ServerOptions& options() const { return options_; }
 
  private:
   friend class ServerContext;
+  struct Listener;
   template <typename T>
   struct Registry {
     std::vector<std::string> order;  // registration order, for stable pagination
@@ -231,6 +340,10 @@ class Server {
   struct TemplateEntry;
 
   void InstallHandlers(const std::shared_ptr<ServerSession>& server_session);
+  void InstallStatelessHandlers(const std::shared_ptr<ServerSession>& server_session);
+  // Adds what every 2026-07-28 result carries (resultType, serverInfo, cache hints).
+  void FinishModernResult(std::string_view method, Reply& reply) const;
+  void NotifyListeners(std::string_view method, const std::string* uri);
   boost::json::object Capabilities(std::string_view protocol_version) const;
   void Broadcast(std::string_view method);
 
@@ -238,19 +351,22 @@ class Server {
   Awaitable<Reply> Initialize(ServerSession& s, boost::json::value params);
   Awaitable<Reply> ListTools(ServerSession& s, boost::json::value params);
   Awaitable<Reply> CallTool(std::shared_ptr<ServerSession> s, boost::json::value params,
-                            RequestContext& request);
+                            RequestContext& request, const RequestMeta* meta = nullptr);
   Awaitable<Reply> ListResources(ServerSession& s, boost::json::value params);
   Awaitable<Reply> ListResourceTemplates(ServerSession& s, boost::json::value params);
   Awaitable<Reply> ReadResource(std::shared_ptr<ServerSession> s, boost::json::value params,
-                                RequestContext& request);
+                                RequestContext& request, const RequestMeta* meta = nullptr);
   Awaitable<Reply> ListPrompts(ServerSession& s, boost::json::value params);
   Awaitable<Reply> GetPrompt(std::shared_ptr<ServerSession> s, boost::json::value params,
-                             RequestContext& request);
+                             RequestContext& request, const RequestMeta* meta = nullptr);
   Awaitable<Reply> Complete(std::shared_ptr<ServerSession> s, boost::json::value params,
-                            RequestContext& request);
+                            RequestContext& request, const RequestMeta* meta = nullptr);
+  Awaitable<Reply> Listen(std::shared_ptr<ServerSession> s, boost::json::value params,
+                          RequestContext& request);
 
   Implementation info_;
   ServerOptions options_;
+  const RequestStateCodec state_codec_;
   mutable std::mutex mutex_;  // guards everything below
   Registry<Tool> tools_;
   Registry<Resource> resources_;
@@ -258,6 +374,7 @@ class Server {
   Registry<Prompt> prompts_;
   std::shared_ptr<const CompletionHandler> completion_;
   std::vector<std::weak_ptr<ServerSession>> sessions_;
+  std::vector<std::weak_ptr<Listener>> listeners_;
 };
 
 // Matches `uri` against an RFC 6570 template of literal text, {name} (no '/') and {+name} (any

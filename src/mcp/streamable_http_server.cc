@@ -14,14 +14,17 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "mcp/internal/async_queue.h"
+#include "mcp/internal/modern_http.h"
 #include "mcp/protocol.h"
 
 namespace bedrock::mcp {
@@ -440,6 +443,8 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
   const StreamableHttpServerOptions options;
   mutable std::mutex mutex;  // guards the members below
   std::unordered_map<std::string, std::shared_ptr<SessionEntry>> sessions;
+  // 2026-07-28 requests being served, each by its own session (closed when its answer is out).
+  std::unordered_set<std::shared_ptr<SessionEntry>> stateless;
   bool closed = false;
   std::shared_ptr<asio::steady_timer> sweep_timer;  // used on `executor` only once created
   std::atomic<uint64_t> next_stream{1};
@@ -464,15 +469,18 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
 
   void CloseAll() {
     std::unordered_map<std::string, std::shared_ptr<SessionEntry>> all;
+    std::unordered_set<std::shared_ptr<SessionEntry>> requests;
     std::shared_ptr<asio::steady_timer> timer;
     {
       std::lock_guard lock(mutex);
       closed = true;
       all.swap(sessions);
+      requests.swap(stateless);
       timer = std::move(sweep_timer);
     }
     if (timer) asio::post(executor, [timer] { timer->cancel(); });
     for (auto& [id, entry] : all) CloseSession(entry);
+    for (auto& entry : requests) CloseSession(entry);
   }
 
   void StartSweeper() {
@@ -523,7 +531,8 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
     return true;
   }
 
-  std::optional<http::Response> CheckCommon(http::RequestContext& ctx, std::string& principal) {
+  std::optional<http::Response> CheckCommon(http::RequestContext& ctx, std::string& principal,
+                                            bool check_version = true) {
     const auto& request = ctx.request();
     if (auto origin = request.headers.Get("Origin")) {
       bool allowed = false;
@@ -561,6 +570,12 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
       }
       principal = *who;
     }
+    if (!check_version) return std::nullopt;
+    return CheckVersionHeader(request);
+  }
+
+  // A legacy request's MCP-Protocol-Version header must name a revision we negotiate.
+  std::optional<http::Response> CheckVersionHeader(const http::Request& request) {
     if (auto version = request.headers.Get(header::kProtocolVersion)) {
       if (!IsSupportedVersion(*version)) {
         return JsonRpcErrorResponse(
@@ -610,7 +625,8 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
   // the legacy SSE transport (no context) has no resumption.
   bool Primes(const MessageContext* context) const {
     return options.sse_retry_ms && context != nullptr &&
-           Has2025_11_25Features(context->protocol_version);
+           Has2025_11_25Features(context->protocol_version) &&
+           !IsModernVersion(context->protocol_version);
   }
 
   std::string PrimingEvent(const Stream& stream, uint64_t cursor) const {
@@ -641,7 +657,10 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
       }
       http::SseEvent sse;
       sse.event = "message";
-      sse.id = stream->id() + ":" + std::to_string(event->seq);
+      // 2026-07-28 streams are not resumable: no event ids.
+      if (!context || !IsModernVersion(context->protocol_version)) {
+        sse.id = stream->id() + ":" + std::to_string(event->seq);
+      }
       sse.data = std::move(event->json);
       status = co_await out.SendEvent(sse);
       if (!status.ok()) {
@@ -659,10 +678,97 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
     co_return client_left ? status : core::OkStatus();
   }
 
+  // A 2026-07-28 error answer: the JSON-RPC error with the request's id, at `status`.
+  static http::Response ModernErrorResponse(int status, const RequestId& id, RpcError error) {
+    Message answer = Response::Failure(id, std::move(error));
+    return http::Response::Json(status, Serialize(answer));
+  }
+
+  // The HTTP status of a 2026-07-28 answer (404 for an unknown method, 400 for the modern
+  // protocol errors, else 200).
+  static int ModernStatusFor(const std::string& answer) {
+    if (answer.find("\"error\"") == std::string::npos) return 200;
+    boost::system::error_code ec;
+    boost::json::value parsed = boost::json::parse(answer, ec);
+    const boost::json::object* o = ec ? nullptr : parsed.if_object();
+    const boost::json::value* error = o ? o->if_contains("error") : nullptr;
+    const boost::json::value* code =
+        error && error->is_object() ? error->get_object().if_contains("code") : nullptr;
+    return code && code->is_int64()
+               ? internal::HttpStatusForModernError(static_cast<int>(code->get_int64()))
+               : 200;
+  }
+
+  void FinishStateless(const std::shared_ptr<SessionEntry>& entry) {
+    {
+      std::lock_guard lock(mutex);
+      if (stateless.erase(entry) == 0) return;  // CloseAll took it
+    }
+    CloseSession(entry);
+  }
+
+  // Serves one 2026-07-28 request: its own session (ServeStateless), no Mcp-Session-Id; the
+  // answer as JSON when it comes alone, else as an SSE stream of the request's notifications and
+  // the answer. The session is closed once the answer is out or the client has gone (which
+  // cancels the request).
+  Awaitable<http::Response> HandleStatelessPost(std::shared_ptr<State> self,
+                                                http::RequestContext& ctx, std::string principal,
+                                                AcceptedTypes accepted, Request rpc) {
+    auto entry = std::make_shared<SessionEntry>();
+    entry->Touch();
+    entry->transport = std::make_shared<HttpServerTransport>(asio::make_strand(executor), nullptr);
+    {
+      std::lock_guard lock(mutex);
+      if (closed) {
+        co_return http::Response::FromError(
+            core::Error::Unavailable("the MCP endpoint is shutting down"));
+      }
+      stateless.insert(entry);
+    }
+    SessionOptions session_options;
+    session_options.peer_name = "HTTP client " + std::string(ctx.remote_address());
+    entry->server_session = server.ServeStateless(entry->transport, std::move(session_options));
+    auto context = MakeContext(ctx, std::string(), std::move(principal));
+    auto stream = std::make_shared<Stream>(NewStreamId(), 1, options.replay_events);
+    entry->transport->Register(stream, {rpc.id});
+    std::vector<Message> messages;
+    messages.push_back(std::move(rpc));
+    entry->transport->Deliver(std::move(messages), context);
+
+    auto sse = [&] {
+      http::Response response = http::EventStreamResponse(
+          [self, entry, stream, context](http::StreamWriter& out) -> Awaitable<core::Status> {
+            core::Status status = co_await self->PumpWithWriter(entry, stream, 0, out, context,
+                                                                /*owns_requests=*/true);
+            self->FinishStateless(entry);
+            co_return status;
+          });
+      response.headers.Set("X-Accel-Buffering", "no");
+      return response;
+    };
+    if (accepted.sse && (options.prefer_sse || !accepted.json)) co_return sse();
+
+    // Wait for the first message: a lone answer goes back as JSON, anything else as SSE (or, for
+    // a client that takes only JSON, the answer once it comes).
+    std::optional<StreamEvent> event = co_await stream->Next(0, ctx);
+    if (event && !event->final && accepted.sse) {
+      stream->Detach(&ctx);
+      co_return sse();
+    }
+    while (event && !event->final) event = co_await stream->Next(event->seq, ctx);
+    stream->Detach(&ctx);
+    FinishStateless(entry);
+    if (!event) co_return http::Response::FromError(core::Error::Unavailable("the request ended"));
+    int status = ModernStatusFor(event->json);
+    co_return http::Response::Json(status, std::move(event->json));
+  }
+
   Awaitable<http::Response> HandlePost(std::shared_ptr<State> self, http::RequestContext& ctx) {
     const auto& request = ctx.request();
     std::string principal;
-    if (auto failure = CheckCommon(ctx, principal)) co_return std::move(*failure);
+    if (auto failure = CheckCommon(ctx, principal, /*check_version=*/false)) {
+      co_return std::move(*failure);
+    }
     AcceptedTypes accepted = ParseAccept(request);
     if (!accepted.json && !accepted.sse) {
       auto response = http::Response::FromError(core::Error::InvalidArgument(
@@ -687,6 +793,27 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
       co_return JsonRpcErrorResponse(400, error.error ? error.error->code : kParseError,
                                      error.error ? error.error->message : "invalid message");
     }
+    if (!payload.batch && payload.messages.size() == 1) {
+      if (auto* rpc = std::get_if<Request>(&payload.messages[0])) {
+        auto decision = internal::ClassifyPost(request.headers, *rpc);
+        if (decision.rejection) {
+          co_return ModernErrorResponse(decision.rejection->status, rpc->id,
+                                        std::move(decision.rejection->error));
+        }
+        if (decision.era == internal::Era::kModern) {
+          co_return co_await HandleStatelessPost(self, ctx, std::move(principal), accepted,
+                                                 std::move(*rpc));
+        }
+      } else if (std::holds_alternative<Notification>(payload.messages[0]) &&
+                 IsSupportedModernVersion(internal::TrimOws(
+                     request.headers.Get(header::kProtocolVersion).value_or("")))) {
+        // 2026-07-28 defines no client notifications over HTTP: accepted and dropped.
+        http::Response accepted_response;
+        accepted_response.status = 202;
+        co_return accepted_response;
+      }
+    }
+    if (auto failure = CheckVersionHeader(request)) co_return std::move(*failure);
 
     bool is_initialize = payload.messages.size() == 1 && !payload.batch &&
                          std::holds_alternative<Request>(payload.messages[0]) &&

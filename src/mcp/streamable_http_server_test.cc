@@ -5,15 +5,14 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/json/parse.hpp>
-#include <thread>
 
 #include "http/client.h"
 #include "http/server.h"
 #include "http/sse.h"
 #include "mcp/everything_server.h"
 #include "mcp/protocol.h"
+#include "mcp/testing/everything_endpoint.h"
 #include "mcp/testing/test_util.h"
 
 namespace bedrock::mcp {
@@ -21,6 +20,7 @@ namespace {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
+using testing::EverythingEndpoint;
 using testing::RunCoroutine;
 
 #define CO_ASSERT_TRUE(cond)                     \
@@ -35,42 +35,6 @@ std::string InitializeBody(std::string_view version) {
       R"("capabilities":{{}},"clientInfo":{{"name":"raw","version":"1"}}}}}})",
       version);
 }
-
-// The everything server behind our HTTP server, configured as `mcp-server everything` is.
-class EverythingEndpoint {
- public:
-  explicit EverythingEndpoint(StreamableHttpServerOptions options = EverythingHttpOptions())
-      : work_(asio::make_work_guard(io_)), server_(MakeEverythingServer()) {
-    options.allowed_hosts = LoopbackHostNames();
-    endpoint_ = std::make_unique<StreamableHttpServer>(*server_, io_.get_executor(), options);
-    http::Router router;
-    endpoint_->Mount(router);
-    http::ServerOptions http_options;
-    http_options.threads = 2;
-    http_options.sse_heartbeat_interval = std::chrono::milliseconds(0);
-    http_ = std::make_unique<http::Server>(http_options, std::move(router));
-    EXPECT_TRUE(http_->Start().ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~EverythingEndpoint() {
-    endpoint_->CloseAll();
-    http_->Stop(std::chrono::milliseconds(2000));
-    work_.reset();
-    thread_.join();
-  }
-
-  std::string base() const { return fmt::format("http://127.0.0.1:{}", http_->port()); }
-  std::string url() const { return base() + "/mcp"; }
-  StreamableHttpServer& endpoint() { return *endpoint_; }
-
- private:
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::shared_ptr<Server> server_;
-  std::unique_ptr<StreamableHttpServer> endpoint_;
-  std::unique_ptr<http::Server> http_;
-  std::thread thread_;
-};
 
 http::ClientRequest Post(const std::string& url, std::string_view body,
                          std::string_view accept = "application/json, text/event-stream") {

@@ -1,7 +1,8 @@
 // The official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
 // package-lock.json) against `bedrock-mcp mcp-server everything` over Streamable HTTP: every
-// server scenario of the 2025-11-25 requirement set (the scored ones and the not-scored ones it
-// also runs) must pass, with no failing or warning check.
+// server scenario of the 2025-11-25 and the 2026-07-28 requirement sets (the scored ones and the
+// not-scored ones they also run) must pass, with no failing or warning check. One server serves
+// both runs: 2025-11-25 clients get sessions, 2026-07-28 requests are served statelessly.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,31 +63,57 @@ after(async () => {
   if (outputDir) rmSync(outputDir, { recursive: true, force: true });
 });
 
-test('conformance server --requirements 2025-11-25 passes in full', { timeout: 300_000 },
-    async () => {
-      assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
-      const run = await runProcess(nodeBinary, [
-        conformance, 'server', '--url', server.url, '--requirements', '2025-11-25',
-        '-o', outputDir,
-      ], { timeoutMs: 280_000 });
-      const output = run.stdout + run.stderr;
-      const checks = readChecks(outputDir);
-      const bad = checks.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING');
-      const report = bad.map((c) => `${c.scenario}: ${c.status} ${c.id}: ${c.errorMessage ?? ''}`);
-      const summary = output.match(/Total: (\d+) passed, (\d+) failed/);
-      assert.ok(summary, `no summary line in the suite's output:\n${output}`);
-      console.log(summary[0]);
-      assert.deepEqual(report, [], `failing checks:\n${report.join('\n')}\n${output}`);
-      assert.equal(Number(summary[2]), 0, output);
-      assert.ok(Number(summary[1]) > 0, output);
-      assert.equal(run.code, 0, output);
+// Runs the server leg of `revision` and asserts it passes in full, but for the not-scored
+// `knownFailing` scenarios (which must then fail, so the list is updated when they start passing).
+async function passesInFull(revision, knownFailing = []) {
+  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
+  const dir = path.join(outputDir, revision);
+  const run = await runProcess(nodeBinary, [
+    conformance, 'server', '--url', server.url, '--requirements', revision, '-o', dir,
+  ], { timeoutMs: 280_000 });
+  const output = run.stdout + run.stderr;
+  const checks = readChecks(dir);
+  // Result directories are named server-<scenario>-<timestamp>.
+  const known = (dir) => knownFailing.some((name) => dir.startsWith(`server-${name}-`));
+  const bad = checks.filter((c) => (c.status === 'FAILURE' || c.status === 'WARNING') &&
+      !known(c.scenario));
+  const report = bad.map((c) => `${c.scenario}: ${c.status} ${c.id}: ${c.errorMessage ?? ''}`);
+  const summary = output.match(/Total: (\d+) passed, (\d+) failed/);
+  assert.ok(summary, `no summary line in the suite's output:\n${output}`);
+  console.log(`${revision}: ${summary[0]}`);
+  assert.deepEqual(report, [], `failing checks:\n${report.join('\n')}\n${output}`);
+  if (knownFailing.length === 0) assert.equal(Number(summary[2]), 0, output);
+  assert.ok(Number(summary[1]) > 0, output);
+  assert.equal(run.code, 0, output);
 
-      // Every scenario the revision requires ran and passed, the not-scored ones included.
-      const { scored, notScored } = requiredScenarios('2025-11-25');
-      assert.ok(scored.length >= 30, `requirement set looks wrong: ${scored}`);
-      for (const name of [...scored, ...notScored]) {
-        assert.match(output, new RegExp(`✓ ${name}: \\d+ passed, 0 failed`),
-            `scenario ${name} did not pass:\n${output}`);
-      }
-      assert.match(output, /Not scored for 2025-11-25: \d+ scenario\(s\) run, 0 failing/, output);
-    });
+  // Every scenario the revision requires ran and passed, the not-scored ones included.
+  const { scored, notScored } = requiredScenarios(revision);
+  assert.ok(scored.length >= 30, `requirement set looks wrong: ${scored}`);
+  for (const name of [...scored, ...notScored]) {
+    if (knownFailing.includes(name)) {
+      assert.ok(notScored.includes(name), `${name} is scored: it may not fail`);
+      assert.match(output, new RegExp(`✗ ${name}: `), `${name} passes now: update knownFailing`);
+      continue;
+    }
+    assert.match(output, new RegExp(`✓ ${name}: \\d+ passed, 0 failed`),
+        `scenario ${name} did not pass:\n${output}`);
+  }
+  assert.match(output, new RegExp(
+      `Not scored for ${revision}: \\d+ scenario\\(s\\) run, ${knownFailing.length} failing`),
+  output);
+}
+
+test('conformance server --requirements 2025-11-25 passes in full', { timeout: 300_000 },
+    () => passesInFull('2025-11-25'));
+
+// The tasks extension (io.modelcontextprotocol/tasks, SEP-2663) is not implemented yet
+// (docs/conformance.md); its scenarios are run, not scored. tasks-status-notifications has no
+// checks to fail.
+const kTasksExtension = [
+  'tasks-lifecycle', 'tasks-capability-negotiation', 'tasks-wire-fields',
+  'tasks-request-state-removal', 'tasks-mrtr-input', 'tasks-request-headers',
+  'tasks-dispatch-and-envelope', 'tasks-required-task-error', 'tasks-mrtr-composition',
+];
+
+test('conformance server --requirements 2026-07-28 passes in full (but the tasks extension)',
+    { timeout: 300_000 }, () => passesInFull('2026-07-28', kTasksExtension));
