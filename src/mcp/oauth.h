@@ -7,6 +7,12 @@
 // resource metadata. With pre-registered credentials and an authorization server that offers only
 // the client credentials grant, that grant is used instead (the MCP client credentials extension),
 // authenticated by secret or by a signed JWT assertion.
+// Revision 2026-07-28 additions: the authorization response's `iss` is checked against the
+// recorded issuer (RFC 9207; required when the server advertises it); `offline_access` is asked
+// for when the authorization server lists it (SEP-2207); and since client credentials belong to
+// the authorization server that issued them (SEP-2352), a rejected token makes the client read the
+// resource's metadata again and, when it names another authorization server, register there anew
+// instead of presenting the old client ID or refresh token.
 //
 //   mcp::OAuthOptions oauth;
 //   oauth.redirect_uri = "http://127.0.0.1:8976/callback";
