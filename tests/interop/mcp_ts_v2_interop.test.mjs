@@ -26,7 +26,8 @@ function textOf(result) {
 }
 
 // A v2 client that answers input requests like a host application would, and counts them.
-async function connect(mode = { pin: '2026-07-28' }) {
+async function connect(mode) {
+  mode ??= { pin: '2026-07-28' };
   const asked = [];
   const client = new Client({ name: 'ts-sdk-v2-interop', version: '1.0.0' }, {
     capabilities: { sampling: {}, elicitation: {}, roots: {} },
@@ -53,6 +54,27 @@ async function connect(mode = { pin: '2026-07-28' }) {
   const transport = new StreamableHTTPClientTransport(new URL(server.url));
   await client.connect(transport);
   return { client, transport, asked };
+}
+
+// Runs `body` with a connected client and closes it afterwards.
+async function withClient(mode, body) {
+  const connection = await connect(mode);
+  try {
+    await body(connection);
+  } finally {
+    await connection.client.close();
+  }
+}
+
+// Calls `tool` (no arguments) with a pinned client; its text and the input requests it answered.
+async function callPinned(tool) {
+  let text;
+  let asked;
+  await withClient(undefined, async ({ client, asked: seen }) => {
+    text = textOf(await client.callTool({ name: tool, arguments: {} }));
+    asked = seen;
+  });
+  return { text, asked };
 }
 
 test('a pinned 2026-07-28 client lists and calls tools without a session', async () => {
@@ -86,42 +108,21 @@ test('a pinned 2026-07-28 client lists and calls tools without a session', async
 });
 
 test('the client fulfils an input_required elicitation and the retry completes', async () => {
-  const { client, asked } = await connect();
-  try {
-    const result = await client.callTool({
-      name: 'test_input_required_result_elicitation', arguments: {},
-    });
-    assert.equal(textOf(result), 'Hello, Alice!');
-    assert.deepEqual(asked, ['What is your name?']);
-  } finally {
-    await client.close();
-  }
+  const { text, asked } = await callPinned('test_input_required_result_elicitation');
+  assert.equal(text, 'Hello, Alice!');
+  assert.deepEqual(asked, ['What is your name?']);
 });
 
 test('two rounds of input carry the first answer in the signed requestState', async () => {
-  const { client, asked } = await connect();
-  try {
-    const result = await client.callTool({
-      name: 'test_input_required_result_multi_round', arguments: {},
-    });
-    assert.equal(textOf(result), 'Alice likes green');
-    assert.equal(asked.length, 2);
-  } finally {
-    await client.close();
-  }
+  const { text, asked } = await callPinned('test_input_required_result_multi_round');
+  assert.equal(text, 'Alice likes green');
+  assert.equal(asked.length, 2);
 });
 
 test('elicitation, sampling and roots in one round', async () => {
-  const { client, asked } = await connect();
-  try {
-    const result = await client.callTool({
-      name: 'test_input_required_result_multiple_inputs', arguments: {},
-    });
-    assert.equal(textOf(result), 'name: Alice; greeting: Paris; roots: file:///work');
-    assert.equal(asked.length, 3);
-  } finally {
-    await client.close();
-  }
+  const { text, asked } = await callPinned('test_input_required_result_multiple_inputs');
+  assert.equal(text, 'name: Alice; greeting: Paris; roots: file:///work');
+  assert.equal(asked.length, 3);
 });
 
 test('an auto-negotiating client picks 2026-07-28 from server/discover', async () => {
