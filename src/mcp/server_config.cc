@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "mcp/sse_client.h"
 #include "mcp/streamable_http_client.h"
@@ -201,12 +202,52 @@ bool MayBeLegacyServer(const core::Error& error) {
   }
 }
 
-}  // namespace
+// The era of each server this process connected to (the spec's "cache the result for the
+// lifetime of the server process or origin"): the legacy revision a server negotiated, so that
+// reconnecting (a restart, another CLI call in this process, another gateway user) skips the
+// server/discover probe a legacy server may leave unanswered until discover_timeout. Modern
+// servers are not recorded: their probe is answered at once. Keyed by what identifies the server:
+// the command line, or the URL.
+class EraCache {
+ public:
+  static std::string Key(const McpServerConfig& config) {
+    if (config.kind == ServerTransportKind::kStdio) {
+      return fmt::format("stdio\n{}\n{}\n{}", config.command, fmt::join(config.args, "\n"),
+                         config.cwd);
+    }
+    return "url\n" + config.url;
+  }
+  std::string Legacy(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = legacy_.find(key);
+    return it == legacy_.end() ? std::string() : it->second;
+  }
+  void Record(const std::string& key, const Client& client) {
+    std::lock_guard lock(mutex_);
+    if (client.modern()) {
+      legacy_.erase(key);
+    } else {
+      legacy_[key] = client.protocol_version();
+    }
+  }
+  void Forget(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    legacy_.erase(key);
+  }
 
-Awaitable<core::Result<std::shared_ptr<Client>>> ConnectMcpServer(
-    boost::asio::any_io_executor executor, McpServerConfig config, http::Client http_client,
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> legacy_;
+};
+
+EraCache& Eras() {
+  static EraCache* eras = new EraCache();  // never destroyed: used until exit
+  return *eras;
+}
+
+Awaitable<core::Result<std::shared_ptr<Client>>> ConnectByKind(
+    boost::asio::any_io_executor executor, const McpServerConfig& config, http::Client http_client,
     Implementation client_info, ClientOptions options) {
-  if (options.peer_name == "server") options.peer_name = "server '" + config.name + "'";
   switch (config.kind) {
     case ServerTransportKind::kStdio: {
       StdioServerParams params;
@@ -239,6 +280,31 @@ Awaitable<core::Result<std::shared_ptr<Client>>> ConnectMcpServer(
                                     std::move(client_info), std::move(options));
   }
   co_return core::Error::Internal("unknown transport kind");
+}
+
+}  // namespace
+
+Awaitable<core::Result<std::shared_ptr<Client>>> ConnectMcpServer(
+    boost::asio::any_io_executor executor, McpServerConfig config, http::Client http_client,
+    Implementation client_info, ClientOptions options) {
+  if (options.peer_name == "server") options.peer_name = "server '" + config.name + "'";
+  if (!options.protocol_version.empty()) {
+    co_return co_await ConnectByKind(executor, config, std::move(http_client),
+                                     std::move(client_info), std::move(options));
+  }
+  const std::string key = EraCache::Key(config);
+  if (std::string legacy = Eras().Legacy(key); !legacy.empty()) {
+    ClientOptions pinned = options;
+    pinned.protocol_version = legacy;
+    auto client =
+        co_await ConnectByKind(executor, config, http_client, client_info, std::move(pinned));
+    if (client.ok()) co_return client;
+    Eras().Forget(key);  // the server may have been upgraded: probe again
+  }
+  auto client = co_await ConnectByKind(executor, config, std::move(http_client),
+                                       std::move(client_info), std::move(options));
+  if (client.ok()) Eras().Record(key, **client);
+  co_return client;
 }
 
 }  // namespace bedrock::mcp
