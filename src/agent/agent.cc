@@ -205,8 +205,11 @@ class Run {
   void Observe(const llm::StreamEvent& event);
   core::Status Feed(const llm::StreamEvent& event, llm::StreamAssembler& assembler);
   Awaitable<void> Announce(int turn, const llm::StreamEvent& event);
+  bool WillContinue(int turn, llm::StopReason reason) const;
   void KeepPartialAnswer();
   void AppendAnswer(llm::Message message);
+  void AppendModelMessage(llm::Message message);
+  void ContinueFrom(llm::Message cut);
   void Append(llm::Message message);
 
   Awaitable<void> RunTools(int turn);
@@ -224,6 +227,10 @@ class Run {
   AgentResult result_;
   std::map<int, Block> blocks_;                    // this turn's blocks, by index
   std::map<std::string, std::string> bad_inputs_;  // tool_use_id -> why its input is unusable
+  int continuations_ = 0;                          // model calls spent continuing cut answers
+  // The last message is a cut answer sent back as a prefill: the model's next message continues
+  // it and is merged into it.
+  bool prefilled_ = false;
   // Declared last: destroyed first, so its callback (which uses stop_) never outlives it.
   CancelToken::Registration external_;
 };
@@ -260,12 +267,30 @@ void Run::Append(llm::Message message) {
   ++new_messages_;
 }
 
+void Run::AppendModelMessage(llm::Message message) {
+  bool merge = prefilled_ && !messages_.empty() && messages_.back().role == llm::Role::kAssistant;
+  prefilled_ = false;
+  if (!merge) {
+    if (!message.content.empty()) Append(std::move(message));
+    return;
+  }
+  // The continuation goes on from the prefill's last text: one text block, then the rest.
+  llm::Message& last = messages_.back();
+  auto block = message.content.begin();
+  if (block != message.content.end() && std::holds_alternative<llm::TextBlock>(*block) &&
+      !last.content.empty() && std::holds_alternative<llm::TextBlock>(last.content.back())) {
+    std::get<llm::TextBlock>(last.content.back()).text += std::get<llm::TextBlock>(*block).text;
+    ++block;
+  }
+  for (; block != message.content.end(); ++block) last.content.push_back(std::move(*block));
+}
+
 void Run::AppendAnswer(llm::Message message) {
   // Tool calls the loop will not run must not stay in the history without results.
   std::erase_if(message.content, [](const llm::ContentBlock& block) {
     return std::holds_alternative<llm::ToolUseBlock>(block);
   });
-  if (!message.content.empty()) Append(std::move(message));
+  AppendModelMessage(std::move(message));
 }
 
 void Run::KeepPartialAnswer() {
@@ -275,7 +300,44 @@ void Run::KeepPartialAnswer() {
       message.content.push_back(llm::TextBlock{block.text});
     }
   }
-  if (!message.content.empty()) Append(std::move(message));
+  AppendModelMessage(std::move(message));
+}
+
+void Run::ContinueFrom(llm::Message cut) {
+  // What the model wrote so far, without tool calls whose input max_tokens cut, and without the
+  // trailing whitespace Bedrock refuses at the end of a prefill (the model writes it again).
+  std::erase_if(cut.content, [](const llm::ContentBlock& block) {
+    return std::holds_alternative<llm::ToolUseBlock>(block);
+  });
+  while (!cut.content.empty()) {
+    auto* text = std::get_if<llm::TextBlock>(&cut.content.back());
+    if (text == nullptr) break;
+    size_t end = text->text.find_last_not_of(" \t\r\n");
+    if (end != std::string::npos) {
+      text->text.resize(end + 1);
+      break;
+    }
+    cut.content.pop_back();
+  }
+  AppendModelMessage(std::move(cut));  // merged into an earlier prefill when there is one
+  prefilled_ = true;
+  ++continuations_;
+}
+
+bool Run::WillContinue(int turn, llm::StopReason reason) const {
+  if (reason != llm::StopReason::kMaxTokens) return false;
+  if (continuations_ >= req_.options.max_continuations || turn >= req_.options.max_turns) {
+    return false;
+  }
+  // A prefill must end in text that is not blank (Bedrock refuses a blank or whitespace-ended
+  // final assistant text): without any, there is nothing to continue from.
+  for (const auto& [index, block] : blocks_) {
+    if (block.kind == BlockKind::kText &&
+        block.text.find_first_not_of(" \t\r\n") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 Awaitable<AgentResult> Run::Finish(FinishReason reason, std::optional<AgentError> error) {
@@ -323,6 +385,8 @@ Awaitable<AgentResult> Run::Execute() {
       co_return co_await Finish(FinishReason::kMaxTurns, std::nullopt);
     }
     PruneImages(messages_, req_.options.only_n_most_recent_images);
+    CompactToolResults(messages_, req_.options.keep_whole_tool_results,
+                       req_.options.compacted_tool_result_chars);
     TrimHistory(messages_, req_.options.max_history_chars);
     result_.turns = turn;
 
@@ -344,11 +408,17 @@ Awaitable<AgentResult> Run::Execute() {
               ModelError(core::Error::UpstreamFailure(
                   "the model stopped for tool_use without asking for a tool")));
         }
-        Append(std::move(response.message));
+        AppendModelMessage(std::move(response.message));
         co_await RunTools(turn);
         continue;
-      case llm::StopReason::kEndTurn:
       case llm::StopReason::kMaxTokens:
+        if (WillContinue(turn, response.stop_reason)) {
+          ContinueFrom(std::move(response.message));
+          continue;
+        }
+        AppendAnswer(std::move(response.message));
+        co_return co_await Finish(FinishFor(response.stop_reason), std::nullopt);
+      case llm::StopReason::kEndTurn:
       case llm::StopReason::kStopSequence:
       case llm::StopReason::kContentFiltered:
       case llm::StopReason::kGuardrailIntervened:
@@ -485,7 +555,7 @@ core::Status Run::Feed(const llm::StreamEvent& event, llm::StreamAssembler& asse
 Awaitable<void> Run::Announce(int turn, const llm::StreamEvent& event) {
   AgentEvent out;
   if (std::holds_alternative<llm::MessageStartEvent>(event)) {
-    out = TurnStartEvent{turn};
+    out = TurnStartEvent{turn, prefilled_};
   } else if (const auto* start = std::get_if<llm::ContentBlockStartEvent>(&event)) {
     if (!start->tool_use) co_return;
     const Block& block = blocks_[start->index];
@@ -518,7 +588,8 @@ Awaitable<void> Run::Announce(int turn, const llm::StreamEvent& event) {
     const Block& block = blocks_[stop->index];
     out = BlockStopEvent{turn, stop->index, block.kind, block.tool.tool_use_id};
   } else if (const auto* message_stop = std::get_if<llm::MessageStopEvent>(&event)) {
-    out = TurnStopEvent{turn, message_stop->stop_reason, message_stop->stop_reason_text};
+    out = TurnStopEvent{turn, message_stop->stop_reason, message_stop->stop_reason_text,
+                        WillContinue(turn, message_stop->stop_reason)};
   } else if (const auto* metadata = std::get_if<llm::MetadataEvent>(&event)) {
     out = TurnUsageEvent{turn, metadata->usage, metadata->metrics, result_.usage};
   }

@@ -28,8 +28,13 @@
 //   MCP calls (their servers get notifications/cancelled) and pending approvals, and returns
 //   kCancelled promptly.
 // - Context: each tool result is cut to options.max_tool_result_chars with a visible marker; before
-//   each model call only the newest options.only_n_most_recent_images tool-result images are kept
-//   and the history is trimmed oldest-first to options.max_history_chars (context.h).
+//   each model call only the newest options.only_n_most_recent_images tool-result images are kept,
+//   tool results older than the newest options.keep_whole_tool_results are compacted, and the
+//   history is trimmed oldest-first to options.max_history_chars (context.h). None of these ever
+//   separates a tool call from its result.
+// - max_tokens: with options.max_continuations, a cut answer is continued by further model calls
+//   (TurnStopEvent::continues, TurnStartEvent::continuation) until it ends or the budget is spent;
+//   stop_sequence is the caller's own request and always ends the run.
 //
 // Lifetimes: `provider` must outlive the awaitable; everything else is owned by the request.
 // Thread-safety: a run lives on the executor it is awaited on (use a strand if the io_context has
@@ -70,6 +75,16 @@ struct AgentOptions {
   size_t only_n_most_recent_images = 0;
   // Budget of the conversation sent to the model, in characters (context.h). 0: no trimming.
   size_t max_history_chars = 0;
+  // Compaction of older tool results before each model call (context.h CompactToolResults): the
+  // newest keep_whole_tool_results stay whole; older ones longer than compacted_tool_result_chars
+  // keep that many characters and a marker. compacted_tool_result_chars 0: no compaction.
+  size_t keep_whole_tool_results = 10;
+  size_t compacted_tool_result_chars = 0;
+  // Model calls a run may spend continuing answers cut by max_tokens, as the demo does: the cut
+  // answer is sent back as the start of the assistant's message (a prefill) and the model goes on
+  // from there; the pieces become one message. Each counts as a turn (max_turns applies). 0: a
+  // cut answer ends the run with kMaxTokens.
+  int max_continuations = 0;
 };
 
 // Not an aggregate: see AgentOptions.

@@ -324,6 +324,131 @@ TEST(AgentTest, MaxTokensEndsTheRunAndDropsTheCutToolCall) {
   });
 }
 
+TEST(AgentTest, MaxTokensAnswerIsContinuedIntoOneMessage) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    FakeProvider model(ex);
+    model.Push(Answer("The first half ", llm::StopReason::kMaxTokens));
+    model.Push(Answer(" and the second half.", llm::StopReason::kEndTurn));
+    Recorder recorder;
+    auto request = Request(nullptr, &recorder);
+    request.options.max_continuations = 2;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+
+    EXPECT_EQ(result.finish_reason, FinishReason::kEndTurn);
+    EXPECT_EQ(result.turns, 2);
+    CO_ASSERT_EQ(model.requests().size(), 2u);
+    // The second call carries the cut answer as a prefill, trailing whitespace removed.
+    const auto& sent = model.requests()[1].messages;
+    CO_ASSERT_EQ(sent.size(), 2u);
+    EXPECT_EQ(sent[1].role, llm::Role::kAssistant);
+    EXPECT_EQ(sent[1].Text(), "The first half");
+    // One assistant message holds the whole answer.
+    CO_ASSERT_EQ(result.messages.size(), 2u);
+    EXPECT_EQ(result.final_text(), "The first half and the second half.");
+    EXPECT_EQ(recorder.IndexOf("turn_stop:max_tokens") < recorder.IndexOf("turn 2"), true);
+    EXPECT_EQ(recorder.trace.back(), "finished:end_turn");
+  });
+}
+
+TEST(AgentTest, ContinuationsAreBoundedThenTheRunEndsWithMaxTokens) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    FakeProvider model(ex);
+    for (int i = 0; i < 4; ++i)
+      model.Push(Answer(fmt::format("part{} ", i), llm::StopReason::kMaxTokens));
+    std::vector<bool> continues;
+    std::vector<bool> continuation;
+    auto sink = std::make_shared<CallbackSink>([&](const AgentEvent& event) {
+      if (const auto* stop = std::get_if<TurnStopEvent>(&event))
+        continues.push_back(stop->continues);
+      if (const auto* start = std::get_if<TurnStartEvent>(&event)) {
+        continuation.push_back(start->continuation);
+      }
+    });
+    auto request = Request(nullptr);
+    request.sink = sink;
+    request.options.max_continuations = 2;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+
+    EXPECT_EQ(result.finish_reason, FinishReason::kMaxTokens);
+    EXPECT_EQ(model.requests().size(), 3u);
+    EXPECT_EQ(continues, (std::vector<bool>{true, true, false}));
+    EXPECT_EQ(continuation, (std::vector<bool>{false, true, true}));
+    CO_ASSERT_EQ(result.messages.size(), 2u);
+    EXPECT_EQ(result.final_text(), "part0part1part2 ");
+  });
+}
+
+TEST(AgentTest, ContinuationStopsAtMaxTurns) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    FakeProvider model(ex);
+    model.Push(Answer("cut", llm::StopReason::kMaxTokens));
+    auto request = Request(nullptr);
+    request.options.max_continuations = 5;
+    request.options.max_turns = 1;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+    EXPECT_EQ(result.finish_reason, FinishReason::kMaxTokens);
+    EXPECT_EQ(model.requests().size(), 1u);
+  });
+}
+
+TEST(AgentTest, ContinuedAnswerMayCallToolsAndTheHistoryStaysWellFormed) {
+  RunWithServer([](TestServer& s1, FakeProvider& model) -> Awaitable<void> {
+    model.Push(Answer("Let me ", llm::StopReason::kMaxTokens));
+    testing::Script call = CallTools({{"t1", "s1___echo", Input(R"({"text":"hi"})")}});
+    model.Push(std::move(call));
+    model.Push(Answer("Done."));
+    auto request = Request(co_await CatalogFor(s1));
+    request.options.max_continuations = 1;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+
+    EXPECT_EQ(result.finish_reason, FinishReason::kEndTurn);
+    EXPECT_EQ(s1.echo_calls, 1);
+    // user, assistant (prefill + tool call merged), user (result), assistant
+    CO_ASSERT_EQ(result.messages.size(), 4u);
+    EXPECT_EQ(result.messages[1].ToolUses().size(), 1u);
+    ExpectConsistent(result.messages);
+    CO_ASSERT_EQ(model.requests().size(), 3u);
+    ExpectConsistent(model.requests()[2].messages);
+  });
+}
+
+TEST(AgentTest, StopSequenceIsNeverContinued) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    FakeProvider model(ex);
+    model.Push(Answer("words", llm::StopReason::kStopSequence));
+    auto request = Request(nullptr);
+    request.options.max_continuations = 3;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+    EXPECT_EQ(result.finish_reason, FinishReason::kStopSequence);
+    EXPECT_EQ(model.requests().size(), 1u);
+  });
+}
+
+TEST(AgentTest, OlderToolResultsAreCompactedBeforeTheNextModelCall) {
+  RunWithServer([](TestServer& s1, FakeProvider& model) -> Awaitable<void> {
+    model.Push(CallTools({{"t1", "s1___big", json::object{}}}));
+    model.Push(CallTools({{"t2", "s1___big", json::object{}}}));
+    model.Push(Answer("two big results"));
+    auto request = Request(co_await CatalogFor(s1));
+    request.options.keep_whole_tool_results = 1;
+    request.options.compacted_tool_result_chars = 100;
+    AgentResult result = co_await RunAgent(model, std::move(request));
+    CO_ASSERT_EQ(model.requests().size(), 3u);
+    // The second call still saw the first result whole; the third sees it compacted, and the
+    // newest whole.
+    EXPECT_EQ(TextOf(ResultIn(model.requests()[1].messages[2], 0)).size(), 5000u);
+    const auto& sent = model.requests()[2].messages;
+    CO_ASSERT_EQ(sent.size(), 5u);
+    std::string old = TextOf(ResultIn(sent[2], 0));
+    EXPECT_EQ(old.substr(0, 100), std::string(100, 'z'));
+    EXPECT_NE(old.find("[... older tool result compacted: 100 of 5000 characters kept]"),
+              std::string::npos);
+    EXPECT_EQ(ResultIn(sent[2], 0).tool_use_id, "t1");
+    EXPECT_EQ(TextOf(ResultIn(sent[4], 0)).size(), 5000u);
+    ExpectConsistent(sent);
+  });
+}
+
 TEST(AgentTest, EveryEndingStopReasonMapsToItsFinishReason) {
   RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
     std::vector<std::pair<llm::StopReason, FinishReason>> cases = {

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "core/utf8.h"
 
@@ -37,6 +38,33 @@ size_t ToolResultSize(const llm::ToolResultBlock& result) {
   return size;
 }
 
+// Characters of a tool result's text: text blocks, and JSON blocks serialised.
+size_t TextSize(const llm::ToolResultBlock& result) {
+  size_t total = 0;
+  for (const auto& content : result.content) {
+    if (const auto* text = std::get_if<llm::TextBlock>(&content)) {
+      total += text->text.size();
+    } else if (const auto* js = std::get_if<llm::JsonBlock>(&content)) {
+      total += boost::json::serialize(js->json).size();
+    }
+  }
+  return total;
+}
+
+constexpr std::string_view kCompactedMarkerStart = "\n[... older tool result compacted: ";
+constexpr std::string_view kCompactedMarkerEnd = " characters kept]";
+
+// Whether CompactToolResults already made this result (its first text block ends in the marker).
+bool IsCompacted(const llm::ToolResultBlock& result) {
+  for (const auto& content : result.content) {
+    const auto* text = std::get_if<llm::TextBlock>(&content);
+    if (text == nullptr) continue;
+    const std::string& t = text->text;
+    return t.ends_with(kCompactedMarkerEnd) && t.rfind(kCompactedMarkerStart) != std::string::npos;
+  }
+  return false;
+}
+
 bool HasToolResult(const llm::Message& message) {
   for (const auto& block : message.content) {
     if (std::holds_alternative<llm::ToolResultBlock>(block)) return true;
@@ -48,14 +76,7 @@ bool HasToolResult(const llm::Message& message) {
 
 bool TruncateToolResult(llm::ToolResultBlock& result, size_t max_chars) {
   if (max_chars == 0) return false;
-  size_t total = 0;
-  for (const auto& content : result.content) {
-    if (const auto* text = std::get_if<llm::TextBlock>(&content)) {
-      total += text->text.size();
-    } else if (const auto* js = std::get_if<llm::JsonBlock>(&content)) {
-      total += boost::json::serialize(js->json).size();
-    }
-  }
+  size_t total = TextSize(result);
   if (total <= max_chars) return false;
 
   std::vector<llm::ToolResultContent> kept;
@@ -106,6 +127,48 @@ size_t PruneImages(std::vector<llm::Message>& messages, size_t keep) {
     }
   }
   return removed;
+}
+
+size_t CompactToolResults(std::vector<llm::Message>& messages, size_t keep_whole,
+                          size_t head_chars) {
+  if (head_chars == 0) return 0;
+  size_t seen = 0, compacted = 0;
+  for (auto message = messages.rbegin(); message != messages.rend(); ++message) {
+    for (auto block = message->content.rbegin(); block != message->content.rend(); ++block) {
+      auto* result = std::get_if<llm::ToolResultBlock>(&*block);
+      if (result == nullptr || ++seen <= keep_whole) continue;
+      size_t total = TextSize(*result);
+      if (total <= head_chars || IsCompacted(*result)) continue;
+      // The head: the text blocks (and JSON serialised) in order, up to head_chars.
+      std::string head;
+      std::vector<llm::ToolResultContent> attachments;
+      for (auto& content : result->content) {
+        std::string serialized;
+        const std::string* text = nullptr;
+        if (const auto* t = std::get_if<llm::TextBlock>(&content)) {
+          text = &t->text;
+        } else if (const auto* js = std::get_if<llm::JsonBlock>(&content)) {
+          serialized = boost::json::serialize(js->json);
+          text = &serialized;
+        } else {
+          attachments.push_back(std::move(content));
+          continue;
+        }
+        if (head.size() < head_chars) {
+          if (!head.empty()) head += '\n';
+          head.append(*text, 0, Utf8Prefix(*text, head_chars - std::min(head.size(), head_chars)));
+        }
+      }
+      head.resize(Utf8Prefix(head, head_chars));
+      head += fmt::format("{}{} of {}{}", kCompactedMarkerStart, head.size(), total,
+                          kCompactedMarkerEnd);
+      result->content.clear();
+      result->content.push_back(llm::TextBlock{std::move(head)});
+      for (auto& attachment : attachments) result->content.push_back(std::move(attachment));
+      ++compacted;
+    }
+  }
+  return compacted;
 }
 
 size_t EstimateSize(const llm::Message& message) {

@@ -2,6 +2,7 @@
 //
 //   agent::TruncateToolResult(block, 50'000);          // cut with a visible marker
 //   agent::PruneImages(messages, 3);                   // only the 3 newest tool-result images
+//   agent::CompactToolResults(messages, 10, 1'000);    // older tool results: a head and a marker
 //   agent::TrimHistory(messages, 400'000);             // drop the oldest turns to fit
 //
 // Sizes are counted in characters (bytes of UTF-8 text and JSON), a stand-in for tokens that
@@ -30,6 +31,17 @@ bool TruncateToolResult(llm::ToolResultBlock& result, size_t max_chars);
 // older ones become the text "[image removed to save context]". 0 disables pruning. Returns how
 // many were removed.
 size_t PruneImages(std::vector<llm::Message>& messages, size_t keep);
+
+// Compacts older tool results, as the demo does for long loops: the `keep_whole` newest tool
+// results (counted across messages, newest first) are left alone; each older one whose text
+// (text and JSON blocks) is longer than `head_chars` becomes one text block of its first
+// `head_chars` characters (on a UTF-8 boundary) followed by the marker
+// "\n[... older tool result compacted: 1000 of 56789 characters kept]". Images and documents stay
+// (PruneImages handles images); the block, its tool_use_id and status stay, so every call keeps
+// its result. A compacted result is not compacted again. head_chars 0 disables compaction.
+// Returns how many results were compacted.
+size_t CompactToolResults(std::vector<llm::Message>& messages, size_t keep_whole,
+                          size_t head_chars);
 
 // The size estimate of one message, as described above.
 size_t EstimateSize(const llm::Message& message);

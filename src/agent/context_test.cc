@@ -73,6 +73,75 @@ TEST(PruneImagesTest, ZeroKeepsAll) {
   EXPECT_EQ(PruneImages(messages, 0), 0u);
 }
 
+std::string ResultText(const llm::Message& message) {
+  const auto& result = std::get<llm::ToolResultBlock>(message.content.at(0));
+  return std::get<llm::TextBlock>(result.content.at(0)).text;
+}
+
+// user, then `count` tool rounds whose results are `size` characters of 'r'.
+std::vector<llm::Message> RoundsOf(int count, size_t size) {
+  std::vector<llm::Message> messages = {llm::Message::UserText("go")};
+  for (int i = 0; i < count; ++i) {
+    std::string id = std::to_string(i);
+    messages.push_back(ToolUse(id));
+    messages.push_back(ToolResult(id, llm::TextBlock{std::string(size, 'r')}));
+  }
+  return messages;
+}
+
+TEST(CompactToolResultsTest, OlderLongResultsKeepAHeadAndAMarker) {
+  auto messages = RoundsOf(3, 500);
+  EXPECT_EQ(CompactToolResults(messages, 1, 100), 2u);
+  for (size_t i : {2u, 4u}) {
+    EXPECT_EQ(
+        ResultText(messages[i]),
+        std::string(100, 'r') + "\n[... older tool result compacted: 100 of 500 characters kept]");
+  }
+  EXPECT_EQ(ResultText(messages[6]), std::string(500, 'r'));  // the newest stays whole
+  EXPECT_EQ(messages.size(), 7u);                             // nothing dropped: pairs intact
+  EXPECT_EQ(std::get<llm::ToolResultBlock>(messages[2].content[0]).tool_use_id, "0");
+}
+
+TEST(CompactToolResultsTest, CompactingTwiceChangesNothing) {
+  auto messages = RoundsOf(3, 500);
+  CompactToolResults(messages, 1, 100);
+  auto once = ResultText(messages[2]);
+  EXPECT_EQ(CompactToolResults(messages, 1, 100), 0u);
+  EXPECT_EQ(ResultText(messages[2]), once);
+}
+
+TEST(CompactToolResultsTest, ShortResultsAndTheNewestNAreLeftAlone) {
+  auto messages = RoundsOf(4, 50);
+  EXPECT_EQ(CompactToolResults(messages, 1, 100), 0u);
+  auto long_ones = RoundsOf(4, 500);
+  EXPECT_EQ(CompactToolResults(long_ones, 10, 100), 0u);
+  EXPECT_EQ(CompactToolResults(long_ones, 0, 0), 0u);  // 0 chars: disabled
+}
+
+TEST(CompactToolResultsTest, ImagesStayAndJsonCountsSerialised) {
+  llm::ToolResultBlock result;
+  result.tool_use_id = "0";
+  result.content.push_back(llm::JsonBlock{boost::json::object{{"k", std::string(300, 'v')}}});
+  result.content.push_back(llm::ImageBlock{"png", "x"});
+  std::vector<llm::Message> messages = {llm::Message::UserText("go"), ToolUse("0"),
+                                        llm::Message{llm::Role::kUser, {result}}};
+  EXPECT_EQ(CompactToolResults(messages, 0, 20), 1u);
+  const auto& compacted = std::get<llm::ToolResultBlock>(messages[2].content[0]);
+  ASSERT_EQ(compacted.content.size(), 2u);
+  const std::string& text = std::get<llm::TextBlock>(compacted.content[0]).text;
+  EXPECT_EQ(text.substr(0, 20), R"({"k":"vvvvvvvvvvvvvv)");
+  EXPECT_NE(text.find("20 of 308 characters kept]"), std::string::npos) << text;
+  EXPECT_TRUE(std::holds_alternative<llm::ImageBlock>(compacted.content[1]));
+}
+
+TEST(CompactToolResultsTest, HeadNeverSplitsAUtf8Sequence) {
+  std::vector<llm::Message> messages = {
+      llm::Message::UserText("go"), ToolUse("0"),
+      ToolResult("0", llm::TextBlock{"\xC3\xA9\xC3\xA9\xC3\xA9"})};
+  EXPECT_EQ(CompactToolResults(messages, 0, 3), 1u);
+  EXPECT_EQ(ResultText(messages[2]).substr(0, 3), "\xC3\xA9\n");
+}
+
 TEST(TrimHistoryTest, DropsOldestTurnsWithoutSplittingToolPairs) {
   std::string big(1000, 'x');
   std::vector<llm::Message> messages = {

@@ -105,6 +105,9 @@ std::string_view FinishReasonName(FinishReason reason);  // "end_turn", "max_tur
 // A model call starts (Bedrock messageStart). `turn` counts model calls from 1.
 struct TurnStartEvent {
   int turn = 0;
+  // This call continues the previous answer, which max_tokens cut (AgentOptions::
+  // max_continuations): its text goes on from where that one stopped, in the same message.
+  bool continuation = false;
 };
 
 struct TextDeltaEvent {
@@ -159,6 +162,9 @@ struct TurnStopEvent {
   int turn = 0;
   llm::StopReason stop_reason = llm::StopReason::kEndTurn;
   std::string stop_reason_text;  // the wire name, also for unknown reasons
+  // max_tokens cut the answer and the run will ask the model to continue it (the next turn is a
+  // continuation), so this stop does not end the run.
+  bool continues = false;
 };
 
 // Token usage of one model call, and the run's total so far.

@@ -73,6 +73,14 @@ struct ChatConfig {
   size_t max_tool_result_chars = 100'000;
   // Conversation budget sent to the model, in characters (oldest turns dropped first). 0: none.
   size_t max_history_chars = 600'000;
+  // Older tool results are compacted before each model call (agent::CompactToolResults): the
+  // newest keep_whole_tool_results stay whole, older ones keep compacted_tool_result_chars
+  // characters and a marker (the demo's 10 and 1000). 0 chars: never compact.
+  size_t keep_whole_tool_results = 10;
+  size_t compacted_tool_result_chars = 1'000;
+  // Extra model calls per request that continue an answer cut by max_tokens (the demo continues
+  // it; 0: the answer ends with finish_reason max_tokens / length).
+  int max_continuations = 0;
   // Model ids (globs) for which extra_params.enable_thinking turns on extended thinking.
   std::vector<std::string> thinking_models = {"*claude-3-7-sonnet*", "*claude-sonnet-4*",
                                               "*claude-opus-4*", "*claude-haiku-4*"};

@@ -5,8 +5,8 @@
 #include <optional>
 #include <set>
 
-#include "core/error.h"
 #include "core/base64.h"  // the llm codecs' base64, shared rather than copied
+#include "core/error.h"
 
 namespace bedrock::gateway {
 namespace {
@@ -244,7 +244,8 @@ class DemoWriter final : public ChunkWriter {
                              ? std::string(llm::StopReasonName(e.stop_reason))
                              : e.stop_reason_text;
     out.push_back(Chunk("chat", json::object(), reason));
-    if (IsFinalStop(e.stop_reason)) Done(out);
+    // A cut answer the run continues gets its finish chunk, as in the demo, but no [DONE].
+    if (IsFinalStop(e.stop_reason) && !e.continues) Done(out);
   }
   void Handle(const agent::TurnUsageEvent& e, std::vector<std::string>& out) {
     usage_ = e.total;
@@ -378,9 +379,10 @@ class OpenAiWriter final : public ChunkWriter {
     done_ = true;
   }
 
-  void Handle(const agent::TurnStartEvent&, std::vector<std::string>& out) {
+  void Handle(const agent::TurnStartEvent& e, std::vector<std::string>& out) {
     Start(out);
-    new_turn_ = true;
+    // A continuation goes on in the middle of the cut text: no separator.
+    new_turn_ = !e.continuation;
   }
   void Handle(const agent::TextDeltaEvent& e, std::vector<std::string>& out) {
     if (e.text.empty()) return;
@@ -490,9 +492,8 @@ json::array DemoResultContent(const llm::ToolResultBlock& result) {
     } else if (const auto* image = std::get_if<llm::ImageBlock>(&item)) {
       rest.push_back(json::object{
           {"image",
-           json::object{
-               {"format", image->format},
-               {"source", json::object{{"base64", core::Base64Encode(image->bytes)}}}}}});
+           json::object{{"format", image->format},
+                        {"source", json::object{{"base64", core::Base64Encode(image->bytes)}}}}}});
     } else if (const auto* document = std::get_if<llm::DocumentBlock>(&item)) {
       rest.push_back(json::object{
           {"document", json::object{{"format", document->format}, {"name", document->name}}}});

@@ -197,6 +197,30 @@ TEST(DemoChunkWriterTest, MaxTokensEndsWithItsReasonAndDone) {
                                       R"({} "max_tokens")", "[DONE]"}));
 }
 
+// An answer cut by max_tokens, continued by a second model call that ends it.
+std::vector<AgentEvent> ContinuedAnswer() {
+  agent::RunFinishedEvent finished;
+  finished.reason = agent::FinishReason::kEndTurn;
+  finished.stop_reason_text = "end_turn";
+  agent::TurnStopEvent cut{1, llm::StopReason::kMaxTokens, "max_tokens"};
+  cut.continues = true;
+  agent::TurnStartEvent next{2};
+  next.continuation = true;
+  return {agent::TurnStartEvent{1}, agent::TextDeltaEvent{1, 0, "Here"}, cut, next,
+          agent::TextDeltaEvent{2, 0, " is the rest"},
+          agent::TurnStopEvent{2, llm::StopReason::kEndTurn, "end_turn"}, finished};
+}
+
+TEST(DemoChunkWriterTest, ContinuedMaxTokensGetsItsFinishChunkButNoDone) {
+  auto writer = MakeChunkWriter(ResponseStyle::kDemo, Options());
+  auto payloads = Write(*writer, ContinuedAnswer());
+  EXPECT_EQ(Briefs(payloads),
+            (std::vector<std::string>{R"({"role":"assistant"} null)", R"({"content":"Here"} null)",
+                                      R"({} "max_tokens")", R"({"role":"assistant"} null)",
+                                      R"({"content":" is the rest"} null)", R"({} "end_turn")",
+                                      "[DONE]"}));
+}
+
 TEST(DemoChunkWriterTest, StopEndsWithEmptyChunkStopRequestedAndDone) {
   auto writer = MakeChunkWriter(ResponseStyle::kDemo, Options());
   agent::RunFinishedEvent finished;
@@ -327,6 +351,16 @@ TEST(OpenAiChunkWriterTest, MaxTokensIsLength) {
   EXPECT_EQ(Briefs(payloads),
             (std::vector<std::string>{R"({"role":"assistant","content":""} null)",
                                       R"({} "length" {"stop_reason":"max_tokens"})", "[DONE]"}));
+}
+
+TEST(OpenAiChunkWriterTest, ContinuationGoesOnInTheSameTextWithoutASeparator) {
+  auto writer = MakeChunkWriter(ResponseStyle::kOpenAi, Options());
+  auto payloads = Write(*writer, ContinuedAnswer());
+  EXPECT_EQ(
+      Briefs(payloads),
+      (std::vector<std::string>{R"({"role":"assistant","content":""} null)",
+                                R"({"content":"Here"} null)", R"({"content":" is the rest"} null)",
+                                R"({} "stop" {"stop_reason":"end_turn"})", "[DONE]"}));
 }
 
 TEST(OpenAiChunkWriterTest, ErrorIsAnErrorObjectWithoutDone) {

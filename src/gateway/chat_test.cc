@@ -219,6 +219,43 @@ class ChatServiceTest : public ::testing::Test {
   std::string last_stream_id_;  // of the latest streamed request (io thread)
 };
 
+core::Result<ChatConfig> ParseChatSection(std::string_view text) {
+  auto document = core::ParseJsonDocument(text, "config.json");
+  if (!document.ok()) return document.error();
+  return ChatConfigFromDocument(document->Root());
+}
+
+TEST(ChatConfigTest, CompactionAndContinuationSettingsAreRead) {
+  auto config = ParseChatSection(
+      R"({"chat": {"keep_whole_tool_results": 4, "compacted_tool_result_chars": 500,
+                   "max_continuations": 3}})");
+  ASSERT_TRUE(config.ok()) << config.error();
+  EXPECT_EQ(config->keep_whole_tool_results, 4u);
+  EXPECT_EQ(config->compacted_tool_result_chars, 500u);
+  EXPECT_EQ(config->max_continuations, 3);
+  ModelConfig model;
+  model.id = "m";
+  agent::AgentRequest request = BuildAgentRequest(ChatCompletionRequest(), model, *config);
+  EXPECT_EQ(request.options.keep_whole_tool_results, 4u);
+  EXPECT_EQ(request.options.compacted_tool_result_chars, 500u);
+  EXPECT_EQ(request.options.max_continuations, 3);
+}
+
+TEST(ChatConfigTest, DefaultsCompactLikeTheDemoAndDoNotContinue) {
+  auto config = ParseChatSection("{}");
+  ASSERT_TRUE(config.ok()) << config.error();
+  EXPECT_EQ(config->keep_whole_tool_results, 10u);
+  EXPECT_EQ(config->compacted_tool_result_chars, 1000u);
+  EXPECT_EQ(config->max_continuations, 0);
+}
+
+TEST(ChatConfigTest, ContinuationsOutOfRangeAreAnError) {
+  auto config = ParseChatSection(R"({"chat": {"max_continuations": 101}})");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message().find("max_continuations"), std::string::npos)
+      << config.error();
+}
+
 TEST_F(ChatServiceTest, StreamedToolRoundWritesDemoChunksAndSavesHistory) {
   provider_.Push(fake::CallTools({{"t1", "fs___echo", json::object{{"text", "hello"}}}}));
   provider_.Push(fake::Answer("It says hello."));
