@@ -51,14 +51,14 @@ bool ToolFilter::Allows(std::string_view tool_name) const {
 }
 
 const CatalogTool* ToolCatalog::Find(std::string_view bedrock_name) const {
-  auto it = by_name_.find(std::string(bedrock_name));
-  return it == by_name_.end() ? nullptr : &tools_[it->second];
+  auto it = data_->by_name.find(std::string(bedrock_name));
+  return it == data_->by_name.end() ? nullptr : &data_->tools[it->second];
 }
 
 std::vector<llm::ToolSpec> ToolCatalog::Specs() const {
   std::vector<llm::ToolSpec> specs;
-  specs.reserve(tools_.size());
-  for (const CatalogTool& tool : tools_) {
+  specs.reserve(data_->tools.size());
+  for (const CatalogTool& tool : data_->tools) {
     llm::ToolSpec spec;
     spec.name = tool.bedrock_name;
     // Bedrock refuses an empty description.
@@ -70,18 +70,52 @@ std::vector<llm::ToolSpec> ToolCatalog::Specs() const {
 }
 
 const CatalogTool& ToolCatalog::AddTool(CatalogTool tool) {
-  tool.bedrock_name = names_.Add(tool.server_id, tool.tool_name);
-  if (auto it = by_name_.find(tool.bedrock_name); it != by_name_.end()) {
-    tools_[it->second] = std::move(tool);  // the same (server, tool) listed twice: last wins
-    return tools_[it->second];
+  // Copy on write: a shared set is never changed (only catalogs being built add tools).
+  std::shared_ptr<ToolSet> data = data_.use_count() == 1 ? std::const_pointer_cast<ToolSet>(data_)
+                                                         : std::make_shared<ToolSet>(*data_);
+  data_ = data;
+  tool.bedrock_name = data->names.Add(tool.server_id, tool.tool_name);
+  if (auto it = data->by_name.find(tool.bedrock_name); it != data->by_name.end()) {
+    data->tools[it->second] = std::move(tool);  // the same (server, tool) listed twice: last wins
+    return data->tools[it->second];
   }
-  by_name_.emplace(tool.bedrock_name, tools_.size());
-  tools_.push_back(std::move(tool));
-  return tools_.back();
+  data->by_name.emplace(tool.bedrock_name, data->tools.size());
+  data->tools.push_back(std::move(tool));
+  return data->tools.back();
 }
 
 core::Result<std::shared_ptr<McpToolCatalog>> McpToolCatalog::Create(
     std::vector<McpServer> servers, std::vector<json::array> tool_lists) {
+  std::vector<std::shared_ptr<const json::array>> shared;
+  shared.reserve(tool_lists.size());
+  for (json::array& list : tool_lists) {
+    shared.push_back(std::make_shared<const json::array>(std::move(list)));
+  }
+  return Create(std::move(servers), shared);
+}
+
+core::Result<std::shared_ptr<McpToolCatalog>> McpToolCatalog::CreateShared(
+    std::vector<McpServer> servers, std::shared_ptr<const ToolSet> tools) {
+  std::shared_ptr<McpToolCatalog> catalog(new McpToolCatalog());
+  for (McpServer& server : servers) {
+    if (!server.client) return core::Error::Internal("MCP server '{}' has no client", server.id);
+    if (!catalog->clients_.emplace(server.id, server.client).second) {
+      return core::Error::InvalidArgument("MCP server '{}' is listed twice", server.id);
+    }
+  }
+  for (const CatalogTool& tool : tools->tools) {
+    if (!catalog->clients_.contains(tool.server_id)) {
+      return core::Error::Internal("shared tool set names MCP server '{}', not in this request",
+                                   tool.server_id);
+    }
+  }
+  catalog->AdoptTools(std::move(tools));
+  return catalog;
+}
+
+core::Result<std::shared_ptr<McpToolCatalog>> McpToolCatalog::Create(
+    std::vector<McpServer> servers,
+    const std::vector<std::shared_ptr<const json::array>>& tool_lists) {
   if (servers.size() != tool_lists.size()) {
     return core::Error::Internal("McpToolCatalog::Create: {} servers but {} tool lists",
                                  servers.size(), tool_lists.size());
@@ -95,7 +129,7 @@ core::Result<std::shared_ptr<McpToolCatalog>> McpToolCatalog::Create(
     if (!catalog->clients_.emplace(server.id, server.client).second) {
       return core::Error::InvalidArgument("MCP server '{}' is listed twice", server.id);
     }
-    for (const json::value& item : tool_lists[i]) {
+    for (const json::value& item : *tool_lists[i]) {
       const json::object* object = item.if_object();
       const json::value* name = object ? object->if_contains("name") : nullptr;
       if (name == nullptr || !name->is_string()) continue;

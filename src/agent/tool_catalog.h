@@ -68,15 +68,25 @@ struct CatalogTool {
 // AddTool in their constructor or factory.
 class ToolCatalog {
  public:
+  // The tools and their names, immutable once built; catalogs over the same servers' same tool
+  // lists may share one (McpToolCatalog::CreateShared), which saves rebuilding it per request.
+  struct ToolSet {
+    std::vector<CatalogTool> tools;
+    std::unordered_map<std::string, size_t> by_name;
+    ToolNameMap names;
+  };
+
   virtual ~ToolCatalog() = default;
 
   // In the order they were added (server by server).
-  const std::vector<CatalogTool>& tools() const { return tools_; }
+  const std::vector<CatalogTool>& tools() const { return data_->tools; }
   // The tool behind a model-facing name; null when there is none.
   const CatalogTool* Find(std::string_view bedrock_name) const;
   // The specs to send to the model, in tools() order.
   std::vector<llm::ToolSpec> Specs() const;
-  const ToolNameMap& names() const { return names_; }
+  const ToolNameMap& names() const { return data_->names; }
+  // The tool set, to share with another catalog over the same tools.
+  std::shared_ptr<const ToolSet> tool_set() const { return data_; }
 
   // Calls `tool` (an element of tools(), which outlives the call) with `arguments`. Must finish
   // within about `timeout` (failing with kDeadlineExceeded) and must honour asio terminal
@@ -88,13 +98,14 @@ class ToolCatalog {
                                                             std::chrono::milliseconds timeout) = 0;
 
  protected:
+  ToolCatalog() : data_(std::make_shared<ToolSet>()) {}
   // Adds a tool; its bedrock_name is assigned here (any value passed in is replaced).
   const CatalogTool& AddTool(CatalogTool tool);
+  // Takes `tools` as this catalog's tools (shared, not copied); AddTool after it copies them.
+  void AdoptTools(std::shared_ptr<const ToolSet> tools) { data_ = std::move(tools); }
 
  private:
-  std::vector<CatalogTool> tools_;
-  std::unordered_map<std::string, size_t> by_name_;
-  ToolNameMap names_;
+  std::shared_ptr<const ToolSet> data_;
 };
 
 // One MCP server offered to a run. Not an aggregate: it is passed by value into coroutines (see
@@ -125,6 +136,15 @@ class McpToolCatalog final : public ToolCatalog {
   // tools/list items of `servers[i]`. Items without a string name are skipped.
   static core::Result<std::shared_ptr<McpToolCatalog>> Create(
       std::vector<McpServer> servers, std::vector<boost::json::array> tool_lists);
+  // The same without copying the lists.
+  static core::Result<std::shared_ptr<McpToolCatalog>> Create(
+      std::vector<McpServer> servers,
+      const std::vector<std::shared_ptr<const boost::json::array>>& tool_lists);
+  // Over a tool set an earlier Create built from the same servers (same ids, filters, approval
+  // settings) and the same tool lists: only the clients are new. Fails when a tool's server is
+  // not among `servers`.
+  static core::Result<std::shared_ptr<McpToolCatalog>> CreateShared(
+      std::vector<McpServer> servers, std::shared_ptr<const ToolSet> tools);
 
   Awaitable<core::Result<mcp::CallToolResult>> Call(const CatalogTool& tool,
                                                     boost::json::object arguments,

@@ -95,7 +95,8 @@ core::Result<ChatConfig> ChatConfigFromDocument(const core::ConfigNode& root) {
   BEDROCK_TRY(chat.RejectUnknownKeys(
       {"response_style", "max_tokens", "temperature", "budget_tokens", "only_n_most_recent_images",
        "max_request_bytes", "tool_timeout_ms", "approval_timeout_ms", "max_tool_result_chars",
-       "max_history_chars", "thinking_models", "model_threads"}));
+       "max_history_chars", "keep_whole_tool_results", "compacted_tool_result_chars",
+       "max_continuations", "thinking_models", "model_threads"}));
   if (auto style = BEDROCK_TRY(chat.OptionalString("response_style"))) {
     auto parsed = ResponseStyleFromName(*style);
     if (!parsed)
@@ -137,6 +138,17 @@ core::Result<ChatConfig> ChatConfigFromDocument(const core::ConfigNode& root) {
   if (chat.Has("max_history_chars")) {
     config.max_history_chars =
         size_t(BEDROCK_TRY(int_in("max_history_chars", 0, int64_t(1) << 32)));
+  }
+  if (chat.Has("keep_whole_tool_results")) {
+    config.keep_whole_tool_results =
+        size_t(BEDROCK_TRY(int_in("keep_whole_tool_results", 0, 1'000'000)));
+  }
+  if (chat.Has("compacted_tool_result_chars")) {
+    config.compacted_tool_result_chars =
+        size_t(BEDROCK_TRY(int_in("compacted_tool_result_chars", 0, int64_t(1) << 32)));
+  }
+  if (chat.Has("max_continuations")) {
+    config.max_continuations = int(BEDROCK_TRY(int_in("max_continuations", 0, 100)));
   }
   if (auto models = BEDROCK_TRY(chat.OptionalStringArray("thinking_models"))) {
     config.thinking_models = std::move(*models);
@@ -184,7 +196,11 @@ std::unique_ptr<ModelProviders> ModelProviders::FromFactory(const std::vector<Mo
 core::Result<std::unique_ptr<ModelProviders>> ModelProviders::Create(
     const std::vector<ModelConfig>& models, const core::Env& env, int threads) {
   auto owned = std::make_unique<Threads>(threads);
-  auto client = http::Client::Create(owned->io.get_executor());
+  // Every chat request in flight holds a model connection: keep enough of them for a busy
+  // gateway instead of reconnecting (the client's default keeps 8 idle per origin).
+  http::ClientOptions client_options;
+  client_options.max_idle_per_origin = 256;
+  auto client = http::Client::Create(owned->io.get_executor(), std::move(client_options));
   if (!client.ok()) return client.error();
   std::shared_ptr<aws::DefaultCredentialsProvider> credentials;
   Factory factory =
@@ -273,6 +289,9 @@ agent::AgentRequest BuildAgentRequest(const ChatCompletionRequest& request,
   out.options.max_tool_result_chars = config.max_tool_result_chars;
   out.options.only_n_most_recent_images = request.only_n_most_recent_images;
   out.options.max_history_chars = config.max_history_chars;
+  out.options.keep_whole_tool_results = config.keep_whole_tool_results;
+  out.options.compacted_tool_result_chars = config.compacted_tool_result_chars;
+  out.options.max_continuations = config.max_continuations;
   return out;
 }
 

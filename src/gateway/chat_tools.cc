@@ -1,9 +1,56 @@
 #include "gateway/chat_tools.h"
 
 #include <algorithm>
+#include <list>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 namespace bedrock::gateway {
+namespace {
+
+// Tool sets built recently, by the servers and tool-list generations they came from: a request
+// over the same servers as an earlier one (the usual case) reuses the set instead of converting
+// every tool again. Sets hold only names, descriptions and schemas (no clients), so a process-wide
+// cache is safe; the oldest entries go beyond kMaxEntries.
+class ToolSetCache {
+ public:
+  std::shared_ptr<const agent::ToolCatalog::ToolSet> Find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
+    return it->second->second;
+  }
+
+  void Put(const std::string& key, std::shared_ptr<const agent::ToolCatalog::ToolSet> tools) {
+    std::lock_guard lock(mutex_);
+    if (auto it = index_.find(key); it != index_.end()) {
+      it->second->second = std::move(tools);
+      return;
+    }
+    entries_.emplace_front(key, std::move(tools));
+    index_.emplace(key, entries_.begin());
+    while (entries_.size() > kMaxEntries) {
+      index_.erase(entries_.back().first);
+      entries_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  using Entry = std::pair<std::string, std::shared_ptr<const agent::ToolCatalog::ToolSet>>;
+  std::mutex mutex_;
+  std::list<Entry> entries_;                                           // guarded by mutex_
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;  // guarded by mutex_
+};
+
+ToolSetCache& SharedToolSets() {
+  static ToolSetCache* cache = new ToolSetCache();  // never destroyed: used until exit
+  return *cache;
+}
+
+}  // namespace
 
 agent::McpServer ToAgentServer(const ServerSpec& spec, std::shared_ptr<mcp::Client> client) {
   agent::McpServer server(spec.mcp.name, std::move(client));
@@ -20,8 +67,11 @@ boost::asio::awaitable<LoadedTools> LoadRequestTools(std::shared_ptr<UserSession
   std::vector<ServerLease> leases;
   std::map<std::string, std::chrono::milliseconds, std::less<>> call_timeouts;
   std::vector<agent::McpServer> servers;
-  std::vector<boost::json::array> tool_lists;
+  std::vector<std::shared_ptr<const boost::json::array>> tool_lists;
   std::set<std::string, std::less<>> seen;
+  // The servers (ManagedServer instances: fixed spec, so fixed filters and approval settings),
+  // their ids as requested, and their tool lists' generations.
+  std::string key;
   for (const std::string& id : server_ids) {
     if (!seen.insert(id).second) continue;
     auto lease = co_await user->Acquire(id);
@@ -35,7 +85,7 @@ boost::asio::awaitable<LoadedTools> LoadRequestTools(std::shared_ptr<UserSession
       }
       co_return out;
     }
-    auto tools = co_await lease->ListTools();
+    auto tools = co_await lease->Tools();
     if (!tools.ok()) {
       out.error.emplace(agent::ErrorSource::kMcpServer,
                         tools.error().WithContext(fmt::format("MCP server '{}': tools/list", id)),
@@ -47,10 +97,17 @@ boost::asio::awaitable<LoadedTools> LoadRequestTools(std::shared_ptr<UserSession
     agent::McpServer server = ToAgentServer(spec, lease->client());
     server.id = id;
     servers.push_back(std::move(server));
-    tool_lists.push_back(std::move(*tools));
+    key += fmt::format("{}:{}:{}\n", lease->server_uid(), tools->generation, id);
+    tool_lists.push_back(std::move(tools->tools));
     leases.push_back(std::move(*lease));
   }
-  auto inner = agent::McpToolCatalog::Create(std::move(servers), std::move(tool_lists));
+  core::Result<std::shared_ptr<agent::McpToolCatalog>> inner = core::Error::Internal("unset");
+  if (auto cached = SharedToolSets().Find(key)) {
+    inner = agent::McpToolCatalog::CreateShared(std::move(servers), std::move(cached));
+  } else {
+    inner = agent::McpToolCatalog::Create(std::move(servers), tool_lists);
+    if (inner.ok()) SharedToolSets().Put(key, (*inner)->tool_set());
+  }
   if (!inner.ok()) {
     out.error.emplace(agent::ErrorSource::kGateway, inner.error());
     co_return out;
@@ -67,7 +124,7 @@ std::shared_ptr<LeaseToolCatalog> LeaseToolCatalog::Create(
   catalog->leases_ = std::move(leases);
   catalog->inner_ = std::move(inner);
   catalog->call_timeouts_ = std::move(call_timeouts);
-  for (const agent::CatalogTool& tool : catalog->inner_->tools()) catalog->AddTool(tool);
+  catalog->AdoptTools(catalog->inner_->tool_set());  // same tools, same names: shared
   return catalog;
 }
 

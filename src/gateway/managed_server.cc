@@ -24,6 +24,8 @@ int64_t SteadyNanos(core::Clock::SteadyTime t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 
+std::atomic<uint64_t> next_server_uid{1};
+
 asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> ConnectStdio(
     asio::any_io_executor executor, const ServerSpec& spec, StderrSink sink,
     mcp::Implementation info, mcp::ClientOptions client_options) {
@@ -64,9 +66,11 @@ std::string_view ServerStateName(ServerState state) {
 Connector DefaultConnector(DefaultConnectorOptions options) {
   return [options = std::move(options)](
              asio::any_io_executor executor, const ServerSpec& spec,
-             StderrSink sink) -> asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> {
+             ServerHooks hooks) -> asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> {
     mcp::Implementation info(options.client_name, options.client_version);
     mcp::ClientOptions client_options;
+    client_options.on_tools_list_changed = std::move(hooks.tools_changed);
+    StderrSink sink = std::move(hooks.stderr_line);
     client_options.initialize_timeout = spec.connect_timeout;
     client_options.request_timeout = spec.call_timeout;
     client_options.peer_name = "server '" + spec.mcp.name + "'";
@@ -137,6 +141,25 @@ asio::awaitable<core::Result<boost::json::array>> ServerLease::ListTools() const
   co_return co_await RunOn<core::Result<boost::json::array>>(server_->executor(), std::move(work));
 }
 
+asio::awaitable<core::Result<ServerLease::SharedTools>> ServerLease::Tools() const {
+  if (auto cached = server_->CachedTools(client_.get())) {
+    server_->Touch();
+    co_return std::move(*cached);
+  }
+  // Read before listing: a change announced while the list is on its way makes it stale.
+  uint64_t generation = server_->tools_generation_.load();
+  server_->tool_listings_.fetch_add(1);
+  auto listed = co_await ListTools();
+  if (!listed.ok()) co_return listed.error();
+  SharedTools out;
+  out.tools = std::make_shared<const boost::json::array>(std::move(listed).value());
+  out.generation = generation;
+  server_->StoreTools(client_.get(), generation, out.tools);
+  co_return out;
+}
+
+uint64_t ServerLease::server_uid() const { return server_->uid(); }
+
 asio::awaitable<core::Result<mcp::CallToolResult>> ServerLease::CallTool(
     std::string name, boost::json::object arguments,
     std::optional<std::chrono::milliseconds> timeout) const {
@@ -163,7 +186,8 @@ ManagedServer::ManagedServer(ServerSpec spec, asio::any_io_executor executor, Co
       executor_(std::move(executor)),
       connector_(std::move(connector)),
       clock_(clock),
-      restart_backoff_(restart_backoff) {
+      restart_backoff_(restart_backoff),
+      uid_(next_server_uid.fetch_add(1)) {
   Touch();
 }
 
@@ -246,12 +270,17 @@ asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> ManagedServer::Acqui
     stderr_tail_.clear();
   }
   std::weak_ptr<ManagedServer> weak = weak_from_this();
-  StderrSink sink = [weak](std::string_view line) {
+  ServerHooks hooks;
+  hooks.stderr_line = [weak](std::string_view line) {
     if (auto self = weak.lock()) self->AddStderrLine(line);
   };
+  hooks.tools_changed = [weak] {
+    if (auto self = weak.lock()) self->tools_generation_.fetch_add(1);
+  };
+  tools_generation_.fetch_add(1);  // a new client: whatever was cached is another's
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer deadline(executor_, spec_.connect_timeout);
-  auto outcome = co_await (connector_(executor_, spec_, std::move(sink)) ||
+  auto outcome = co_await (connector_(executor_, spec_, std::move(hooks)) ||
                            deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
   core::Result<std::shared_ptr<mcp::Client>> result =
       outcome.index() == 0
@@ -320,6 +349,25 @@ asio::awaitable<void> ManagedServer::StopOnStrand() {
                    {{"server", spec_.mcp.name}, {"owner", spec_.owner}});
   transition_.reset();
   transition->done.cancel();
+}
+
+std::optional<ServerLease::SharedTools> ManagedServer::CachedTools(
+    const mcp::Client* client) const {
+  uint64_t generation = tools_generation_.load();
+  std::lock_guard lock(tools_mutex_);
+  if (!tools_ || tools_client_ != client || tools_cached_generation_ != generation) {
+    return std::nullopt;
+  }
+  return ServerLease::SharedTools{tools_, generation};
+}
+
+void ManagedServer::StoreTools(const mcp::Client* client, uint64_t generation,
+                               std::shared_ptr<const boost::json::array> tools) {
+  if (generation != tools_generation_.load()) return;  // changed while it was being listed
+  std::lock_guard lock(tools_mutex_);
+  tools_ = std::move(tools);
+  tools_client_ = client;
+  tools_cached_generation_ = generation;
 }
 
 asio::awaitable<bool> ManagedServer::StopIfIdle(core::Clock::SteadyTime cutoff) {

@@ -24,6 +24,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -44,10 +45,18 @@ class ManagedServer;
 // Where a connector reports a stdio child's stderr lines (kept for error reports and listing).
 using StderrSink = std::function<void(std::string_view line)>;
 
+// What a connector reports back about the server it connected. Not an aggregate (passed into
+// coroutines).
+struct ServerHooks {
+  ServerHooks() {}
+  StderrSink stderr_line;               // a stdio child's stderr lines
+  std::function<void()> tools_changed;  // the server sent notifications/tools/list_changed
+};
+
 // Starts a server's transport and initializes an MCP client over it, on `executor` (the server's
 // strand). Injected so tests can use in-memory servers; DefaultConnector spawns and dials.
 using Connector = std::function<boost::asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>>(
-    boost::asio::any_io_executor executor, const ServerSpec& spec, StderrSink stderr_sink)>;
+    boost::asio::any_io_executor executor, const ServerSpec& spec, ServerHooks hooks)>;
 
 struct DefaultConnectorOptions {
   // For servers users added: URLs are checked against it and connections pinned to the checked
@@ -87,6 +96,17 @@ class ServerLease {
 
   // The server's tools (every page), from any executor.
   boost::asio::awaitable<core::Result<boost::json::array>> ListTools() const;
+
+  // The same, shared and cached: listed once per running client and reused until the server
+  // says its list changed (notifications/tools/list_changed) or it is restarted. `generation`
+  // identifies this list: equal generations of one server mean equal lists.
+  struct SharedTools {
+    std::shared_ptr<const boost::json::array> tools;
+    uint64_t generation = 0;
+  };
+  boost::asio::awaitable<core::Result<SharedTools>> Tools() const;
+  // Unique for the server's lifetime, never reused (cache keys).
+  uint64_t server_uid() const;
   // tools/call with the spec's call_timeout (or `timeout`), from any executor. Cancelling the
   // awaiting coroutine cancels the call on the server.
   boost::asio::awaitable<core::Result<mcp::CallToolResult>> CallTool(
@@ -131,6 +151,9 @@ class ManagedServer : public std::enable_shared_from_this<ManagedServer> {
   core::Clock::SteadyTime last_used() const;
   // How many times a start was attempted (for tests and metrics).
   int start_attempts() const { return start_attempts_.load(); }
+  // How many times tools/list was sent through ServerLease::Tools (for tests and metrics).
+  int tool_listings() const { return tool_listings_.load(); }
+  uint64_t uid() const { return uid_; }
 
  private:
   friend class ServerLease;
@@ -143,6 +166,10 @@ class ManagedServer : public std::enable_shared_from_this<ManagedServer> {
   void SetStatus(ServerState state, std::string error);
   void AddStderrLine(std::string_view line);
   void Touch();
+  // The cached list when it belongs to `client` and is current.
+  std::optional<ServerLease::SharedTools> CachedTools(const mcp::Client* client) const;
+  void StoreTools(const mcp::Client* client, uint64_t generation,
+                  std::shared_ptr<const boost::json::array> tools);
 
   const ServerSpec spec_;
   const boost::asio::any_io_executor executor_;
@@ -161,6 +188,15 @@ class ManagedServer : public std::enable_shared_from_this<ManagedServer> {
   std::atomic<size_t> leases_{0};
   std::atomic<int64_t> last_used_ns_{0};
   std::atomic<int> start_attempts_{0};
+  std::atomic<int> tool_listings_{0};
+  const uint64_t uid_;
+  // Bumped by every tools/list_changed and every start: a cached list of an older generation is
+  // stale.
+  std::atomic<uint64_t> tools_generation_{1};
+  mutable std::mutex tools_mutex_;
+  std::shared_ptr<const boost::json::array> tools_;  // guarded by tools_mutex_
+  const mcp::Client* tools_client_ = nullptr;        // guarded; whose list tools_ is
+  uint64_t tools_cached_generation_ = 0;             // guarded
   mutable std::mutex status_mutex_;
   ServerStatus status_;                  // guarded by status_mutex_
   std::deque<std::string> stderr_tail_;  // guarded by status_mutex_

@@ -27,8 +27,9 @@ namespace bedrock::gateway::testing {
 class FakeConnector {
  public:
   Connector connector() {
-    return [this](boost::asio::any_io_executor executor, const ServerSpec& spec, StderrSink sink)
+    return [this](boost::asio::any_io_executor executor, const ServerSpec& spec, ServerHooks hooks)
                -> boost::asio::awaitable<core::Result<std::shared_ptr<mcp::Client>>> {
+      StderrSink sink = std::move(hooks.stderr_line);
       {
         std::lock_guard lock(mutex_);
         ++connects_[spec.mcp.name + "@" + spec.owner];
@@ -61,7 +62,10 @@ class FakeConnector {
         std::lock_guard lock(mutex_);
         servers_.push_back(server);
       }
-      co_return co_await mcp::Client::Connect(client_side, mcp::Implementation("test", "1"));
+      mcp::ClientOptions options;
+      options.on_tools_list_changed = std::move(hooks.tools_changed);
+      co_return co_await mcp::Client::Connect(client_side, mcp::Implementation("test", "1"),
+                                              std::move(options));
     };
   }
 
