@@ -238,7 +238,9 @@ mcp::Awaitable<core::Result<std::string>> ActionHandler::Handle(
   };
 
   if (auto connected = co_await Connect(); !connected.ok()) {
-    s->client.reset();
+    // A session that opened but could not list its tools is closed (a stdio child reaped); the
+    // next invocation starts over.
+    if (auto half_open = std::move(s->client)) co_await half_open->Close();
     Failure failure = CallFailure(connected.error(), options.server_name);
     if (failure.http_status != 503 && failure.http_status != 504) {
       failure = {ResponseState::kFailure, 503, "server_unavailable",
@@ -296,7 +298,8 @@ mcp::Awaitable<core::Result<std::string>> ActionHandler::Handle(
       co_await client->CallTool(call->tool, std::move(call->arguments), mcp::CallOptions(timeout));
   if (!result.ok()) {
     if (result.error().code() == core::ErrorCode::kUnavailable || client->session().closed()) {
-      s->client.reset();  // the next invocation opens a new session
+      if (s->client == client) s->client.reset();  // the next invocation opens a new session
+      co_await client->Close();
     }
     Failure failure = CallFailure(result.error(), options.server_name);
     co_return log_and_build(OutcomeFor(event, failure, options.max_body_bytes), call->tool);

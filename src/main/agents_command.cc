@@ -194,6 +194,13 @@ int RunSchema(AgentsFlags flags, const core::Env& env) {
   return 0;
 }
 
+// Ends the MCP session (reaping a stdio server) and the event loop. Both outlive the coroutine:
+// RunLambda owns them and returns only after io.run() does.
+asio::awaitable<void> CloseAndStop(bridge::ActionHandler& handler, asio::io_context& io) {
+  co_await handler.Close();
+  io.stop();
+}
+
 int RunLambda(AgentsFlags flags, const core::Env& env) {
   auto api_address = env.Get("AWS_LAMBDA_RUNTIME_API");
   if (!api_address || api_address->empty()) {
@@ -275,13 +282,7 @@ int RunLambda(AgentsFlags flags, const core::Env& env) {
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     BEDROCK_LOG_INFO(kComponent, "shutting down", {{"signal", signal}});
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          co_await handler.Close();
-          io.stop();
-        },
-        asio::detached);
+    asio::co_spawn(io, CloseAndStop(handler, io), asio::detached);
   });
   asio::co_spawn(io, run(), [](std::exception_ptr e) {
     if (e) std::rethrow_exception(e);
