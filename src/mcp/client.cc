@@ -779,8 +779,13 @@ Awaitable<void> Client::Listen(std::weak_ptr<Client> weak, uint64_t generation) 
     CallOptions call(kListenTimeout);
     // The stream stays open until the server ends it, the transport closes, or a newer
     // generation cancels this one.
+    const auto started = std::chrono::steady_clock::now();
     auto ended = co_await client->ModernRequest(method::kSubscriptionsListen, std::move(params),
                                                 std::move(call));
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(60)) {
+      failures = 0;  // a stream that lasted (an idle timeout, a proxy's limit): not a failure
+      backoff = std::chrono::milliseconds(1000);
+    }
     if (ended.ok() || ended.error().code() == core::ErrorCode::kCancelled ||
         client->session_->closed() || failures >= 5) {
       if (!ended.ok() && ended.error().code() != core::ErrorCode::kCancelled &&
