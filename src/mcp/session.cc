@@ -2,17 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <vector>
 
+#include "mcp/internal/wakeup.h"
 #include "mcp/protocol.h"
 #include "mcp/types.h"
 
@@ -22,14 +21,26 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 struct Session::Pending {
-  explicit Pending(asio::any_io_executor executor) : timer(std::move(executor)) {}
-  asio::steady_timer timer;  // the waiter sleeps on it; a response or close cancels it
+  explicit Pending(asio::any_io_executor executor) : wakeup(std::move(executor)) {}
+  internal::Wakeup wakeup;  // the waiter sleeps on it; an answer, the deadline or close wake it
   std::optional<core::Result<json::value>> outcome;
+  bool timed_out = false;
   std::string method;
   std::function<void(const json::object&)> on_progress;
   bool progress_restarts_timeout = false;
   std::chrono::milliseconds timeout{0};
+  Clock::time_point deadline;  // its entry in deadlines_ while pending
   Clock::time_point hard_deadline = Clock::time_point::max();
+};
+
+// Call deadlines share one timer, armed for the earliest of deadlines_ and left alone while
+// that stays put: with the usual long timeouts a call neither arms nor cancels a timer (each
+// would be a trip to the reactor, and a timerfd_settime when it becomes the earliest). An answer
+// only drops the call's entry; a timer that fires early just re-arms for the new earliest.
+struct Session::DeadlineTimer {
+  explicit DeadlineTimer(asio::any_io_executor executor) : timer(std::move(executor)) {}
+  asio::steady_timer timer;
+  Clock::time_point armed = Clock::time_point::max();  // the outstanding wait's expiry; max: none
 };
 
 struct Session::InFlight {
@@ -46,6 +57,42 @@ Session::Session(std::shared_ptr<Transport> transport, SessionOptions options)
     : transport_(std::move(transport)), options_(std::move(options)) {}
 
 Session::~Session() = default;
+
+void Session::AddDeadline(Clock::time_point when, int64_t id) {
+  deadlines_.emplace(when, id);
+  if (!deadline_timer_) deadline_timer_ = std::make_unique<DeadlineTimer>(get_executor());
+  if (when >= deadline_timer_->armed) return;
+  deadline_timer_->armed = when;
+  deadline_timer_->timer.expires_at(when);  // cancels the outstanding wait, if any
+  deadline_timer_->timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted) return;  // re-armed, or the session is gone
+    if (auto self = weak.lock()) self->OnDeadlineTimer();
+  });
+}
+
+void Session::RemoveDeadline(Clock::time_point when, int64_t id) {
+  deadlines_.erase(std::pair(when, id));
+}
+
+void Session::OnDeadlineTimer() {
+  deadline_timer_->armed = Clock::time_point::max();
+  const auto now = Clock::now();
+  // The woken call runs inline and may add or remove deadlines: take the earliest afresh each time.
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    const int64_t id = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    std::shared_ptr<Pending> pending = it->second;
+    pending->timed_out = true;
+    pending->wakeup.Notify();
+  }
+  if (!deadlines_.empty()) {
+    auto [when, id] = *deadlines_.begin();
+    deadlines_.erase(deadlines_.begin());
+    AddDeadline(when, id);  // re-inserts it and arms for it
+  }
+}
 
 void Session::SetRequestHandler(std::string method, RequestHandler handler) {
   request_handlers_[std::move(method)] = std::make_shared<const RequestHandler>(std::move(handler));
@@ -212,8 +259,9 @@ void Session::HandleNotification(Notification notification, const MessageContext
     if (it == pending_.end()) return;
     Pending& pending = *it->second;
     if (pending.progress_restarts_timeout) {
-      auto next = Clock::now() + pending.timeout;
-      pending.timer.expires_at(std::min(next, pending.hard_deadline));  // wakes the waiter
+      RemoveDeadline(pending.deadline, it->first);
+      pending.deadline = std::min(Clock::now() + pending.timeout, pending.hard_deadline);
+      AddDeadline(pending.deadline, it->first);
     }
     if (pending.on_progress) pending.on_progress(*params);
     return;
@@ -232,6 +280,7 @@ void Session::HandleResponse(Response response) {
     auto it = pending_.find(response.id->integer());
     if (it != pending_.end()) {
       pending = std::move(it->second);
+      RemoveDeadline(pending->deadline, it->first);
       pending_.erase(it);
     }
   }
@@ -250,7 +299,7 @@ void Session::HandleResponse(Response response) {
   } else {
     pending->outcome = std::move(response.result);
   }
-  pending->timer.cancel();
+  pending->wakeup.Notify();  // the caller resumes here, inline
 }
 
 Awaitable<core::Result<json::value>> Session::Call(std::string_view method, json::value params,
@@ -274,33 +323,32 @@ Awaitable<core::Result<json::value>> Session::Call(std::string_view method, json
     pending->on_progress = std::move(options.on_progress);
     pending->progress_restarts_timeout = options.reset_timeout_on_progress;
   }
-  pending->timer.expires_at(std::min(Clock::now() + pending->timeout, pending->hard_deadline));
+  pending->deadline = std::min(Clock::now() + pending->timeout, pending->hard_deadline);
   pending_.emplace(id, pending);
+  AddDeadline(pending->deadline, id);
 
   Message request = Request{RequestId(id), std::string(method), std::move(params)};
   auto sent = co_await transport_->Send(std::move(request), std::move(options.send));
   if (!sent.ok()) {
-    pending_.erase(id);
+    if (pending_.erase(id) > 0) RemoveDeadline(pending->deadline, id);
     co_return core::Error(sent.error().code(), fmt::format("sending {} to {} failed: {}", method,
                                                            peer_name(), sent.error().message()));
   }
 
   while (!pending->outcome) {
-    auto [ec] = co_await pending->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    const bool woken = co_await pending->wakeup.Wait(asio::use_awaitable);
     if (pending->outcome) break;
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
-      pending_.erase(id);
+    if (!woken) {  // the awaiting coroutine was cancelled
+      if (pending_.erase(id) > 0) RemoveDeadline(pending->deadline, id);
       SendCancelled(id, "cancelled by the caller");
       co_return core::Error::Cancelled("{} to {} was cancelled", method, peer_name());
     }
-    if (!ec) {  // the timer expired
+    if (pending->timed_out) {  // OnDeadlineTimer dropped its deadline
       pending_.erase(id);
       SendCancelled(id, "request timed out");
       co_return core::Error::DeadlineExceeded("{} did not answer {} within {} ms", peer_name(),
                                               method, pending->timeout.count());
     }
-    // Otherwise progress moved the deadline: wait again.
   }
   co_return std::move(*pending->outcome);
 }
@@ -349,10 +397,10 @@ void Session::FailEverything(const core::Error& reason) {
                   fmt::format("connection to {} closed: {}", peer_name(), reason.message()));
   auto pending = std::move(pending_);
   pending_.clear();
+  deadlines_.clear();
   for (auto& [id, call] : pending) {
     call->outcome = core::Error(close_reason_->code(), fmt::format("{} failed: {}", call->method,
                                                                    close_reason_->message()));
-    call->timer.cancel();
   }
   std::vector<std::shared_ptr<InFlight>> running;
   for (auto& [id, in_flight] : in_flight_) running.push_back(in_flight);
@@ -367,6 +415,8 @@ void Session::FailEverything(const core::Error& reason) {
   request_handlers_.clear();
   notification_handlers_.clear();
   if (close_handler) close_handler(*close_reason_);
+  // Last: each waiting call resumes inline and may do anything, even drop this session's owner.
+  for (auto& [id, call] : pending) call->wakeup.Notify();
 }
 
 // --- RequestContext ---

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -185,6 +186,10 @@ class Session : public std::enable_shared_from_this<Session> {
   Awaitable<void> SendAndLog(std::shared_ptr<Session> self, Message message, SendOptions options);
   void SendCancelled(int64_t id, std::string reason);
   void FailEverything(const core::Error& reason);
+  // Deadlines of our calls: one timer per session, armed for the earliest (see session.cc).
+  void AddDeadline(std::chrono::steady_clock::time_point when, int64_t id);
+  void RemoveDeadline(std::chrono::steady_clock::time_point when, int64_t id);
+  void OnDeadlineTimer();
 
   std::shared_ptr<Transport> transport_;
   SessionOptions options_;
@@ -196,6 +201,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::function<void(const core::Error&)> close_handler_;
   std::unordered_map<int64_t, std::shared_ptr<Pending>> pending_;       // our calls, by our id
   std::unordered_map<RequestId, std::shared_ptr<InFlight>> in_flight_;  // the peer's requests
+  std::set<std::pair<std::chrono::steady_clock::time_point, int64_t>> deadlines_;  // of pending_
+  struct DeadlineTimer;
+  std::unique_ptr<DeadlineTimer> deadline_timer_;
   int64_t next_id_ = 1;
   bool started_ = false;
   std::optional<core::Error> close_reason_;

@@ -4,6 +4,7 @@
 #include "mcp/internal/boost_process.h"
 // clang-format on
 
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -16,7 +17,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <optional>
@@ -130,11 +134,9 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     if (closing_) co_return core::Error::Unavailable("{}: connection is closed", peer_);
     SerializeTo(message, pending_);
     pending_ += '\n';
-    if (!writing_) {
-      writing_ = true;
-      // The write runs on its own so a cancelled sender never leaves half a line on the pipe.
-      asio::co_spawn(executor_, WriteLoop(shared_from_this()), asio::detached);
-    }
+    // While the read loop hands a read's messages over, answers collect and leave in one write
+    // after it (see ReadLoop).
+    if (!delivering_) Flush();
     co_return core::OkStatus();
   }
 
@@ -158,6 +160,12 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
         }
       }
     }
+    // What the child wrote to stderr before it exited may still be in the pipe: read it to the
+    // end so no line is lost, for at most half a second (a grandchild may hold the pipe open).
+    if (process_ && exited_) {
+      co_await WaitFor([this] { return stderr_ended_; },
+                       std::min(options_.shutdown_grace, std::chrono::milliseconds(500)));
+    }
     output_.close(ignored);
     errors_.close(ignored);
     inbox_.Close(core::Error::Cancelled("{}: connection closed by this side", peer_));
@@ -167,15 +175,22 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   // True once the child has exited (and been reaped), false after `limit`.
   Awaitable<bool> WaitForExit(std::chrono::milliseconds limit) {
     if (!process_) co_return true;
+    co_return co_await WaitFor([this] { return exited_; }, limit);
+  }
+
+  // True once `done()` holds (checked whenever the child exits or its stderr ends), false after
+  // `limit`.
+  template <typename Done>
+  Awaitable<bool> WaitFor(Done done, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!exited_ && std::chrono::steady_clock::now() < deadline) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
       asio::steady_timer timer(executor_);
       timer.expires_at(deadline);
       waiters_.push_back(&timer);
       (void)co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
       std::erase(waiters_, &timer);
     }
-    co_return exited_;
+    co_return done();
   }
 
   Awaitable<void> ExitWatcher(std::shared_ptr<StdioTransport> self) {
@@ -218,6 +233,10 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
             "{}", DescribeEnd(process_ ? "closed its stdout" : "stdin closed")));
         co_return;
       }
+      // The session handles what is delivered before Push returns (internal::AsyncQueue), and a
+      // handler that answers at once sends before this loop goes on: the answers to one read
+      // leave in one write, right after it.
+      delivering_ = true;
       framer.Feed(
           std::string_view(chunk.data(), n), [&](std::string_view line) { Deliver(line, limits); },
           [&] {
@@ -234,6 +253,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
             rejected.rejected = true;
             inbox_.Push(std::move(rejected));
           });
+      delivering_ = false;
+      Flush();
       if (oversize) {
         // The answer the line carried is lost: failing every pending call at once beats waiting
         // for their timeouts.
@@ -272,6 +293,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
                                                       asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (!line.empty()) EmitStderr(line);
+        stderr_ended_ = true;
+        for (auto* waiter : waiters_) waiter->cancel();
         co_return;
       }
       for (size_t i = 0; i < n; ++i) {
@@ -301,6 +324,38 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     } else {
       spdlog::info("[{}] {}", peer_, line);
     }
+  }
+
+  // Writes what is pending: at once when the pipe takes it all (the usual case), else the rest
+  // from WriteLoop. Either way a cancelled sender never leaves half a line behind.
+  void Flush() {
+    if (writing_ || pending_.empty() || closing_) return;
+    if (!input_pipe_.is_open()) {
+      pending_.clear();
+      return;
+    }
+    const int fd = input_pipe_.native_handle();
+    if (!nonblocking_) {
+      // Asio makes the pipe non-blocking at its first asynchronous operation; this write needs it
+      // before. (Asio ignores SIGPIPE: a closed pipe fails with EPIPE.)
+      int flags = ::fcntl(fd, F_GETFL);
+      if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      nonblocking_ = true;
+    }
+    const ssize_t n = ::write(fd, pending_.data(), pending_.size());
+    if (n == static_cast<ssize_t>(pending_.size())) {
+      pending_.clear();
+      return;
+    }
+    if (n > 0) {
+      pending_.erase(0, static_cast<size_t>(n));
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      spdlog::warn("mcp: writing to {} failed: {}", peer_, std::strerror(errno));
+      pending_.clear();
+      return;
+    }
+    writing_ = true;
+    asio::co_spawn(executor_, WriteLoop(shared_from_this()), asio::detached);
   }
 
   Awaitable<void> WriteLoop(std::shared_ptr<StdioTransport> self) {
@@ -337,9 +392,12 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
   std::deque<std::string> stderr_tail_;
   std::string pending_;
   std::string protocol_version_;
-  bool writing_ = false;
+  bool writing_ = false;      // WriteLoop is running
+  bool delivering_ = false;   // ReadLoop is handing a read's messages to the session
+  bool nonblocking_ = false;  // input_pipe_ is O_NONBLOCK
   bool closing_ = false;
   bool exited_ = false;
+  bool stderr_ended_ = false;  // StderrLoop has read the child's stderr to its end
   int exit_status_ = 0;
 };
 
