@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <map>
@@ -366,7 +367,7 @@ Awaitable<AgentResult> Run::Execute() {
   req_.chat.messages.clear();
   if (req_.tools && !req_.tools->tools().empty()) {
     NormalizeHistory(messages_);
-    req_.chat.tools = req_.tools->Specs();
+    req_.chat.tools.clear();  // made per model call from the catalog (CallModel)
   } else {
     StripToolBlocks(messages_);
     req_.chat.tools.clear();
@@ -447,6 +448,11 @@ Awaitable<AgentResult> Run::Execute() {
 Awaitable<std::optional<AgentError>> Run::CallModel(int turn, llm::ChatResponse& response) {
   llm::ChatRequest request = req_.chat;
   request.messages = messages_;  // a copy: the provider takes its request by value
+  if (req_.tools && !req_.tools->tools().empty()) {
+    // The tool specs exist only for this call, compact in one resource freed with the request:
+    // an open stream (a slow model) holds one copy, not a copy per run plus one per call.
+    request.tools = req_.tools->Specs(json::make_shared_resource<json::monotonic_resource>());
+  }
   blocks_.clear();
   bad_inputs_.clear();
 

@@ -55,7 +55,7 @@ const CatalogTool* ToolCatalog::Find(std::string_view bedrock_name) const {
   return it == data_->by_name.end() ? nullptr : &data_->tools[it->second];
 }
 
-std::vector<llm::ToolSpec> ToolCatalog::Specs() const {
+std::vector<llm::ToolSpec> ToolCatalog::Specs(boost::json::storage_ptr storage) const {
   std::vector<llm::ToolSpec> specs;
   specs.reserve(data_->tools.size());
   for (const CatalogTool& tool : data_->tools) {
@@ -63,7 +63,7 @@ std::vector<llm::ToolSpec> ToolCatalog::Specs() const {
     spec.name = tool.bedrock_name;
     // Bedrock refuses an empty description.
     spec.description = tool.description.empty() ? tool.tool_name : tool.description;
-    spec.input_schema = tool.input_schema;
+    spec.input_schema = json::value(tool.input_schema, storage);
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -82,8 +82,10 @@ class ToolCatalog {
   const std::vector<CatalogTool>& tools() const { return data_->tools; }
   // The tool behind a model-facing name; null when there is none.
   const CatalogTool* Find(std::string_view bedrock_name) const;
-  // The specs to send to the model, in tools() order.
-  std::vector<llm::ToolSpec> Specs() const;
+  // The specs to send to the model, in tools() order. Their schemas are copied into `storage`
+  // (default: the default resource); a monotonic resource made for one model call keeps the
+  // copy compact and frees it whole with the request.
+  std::vector<llm::ToolSpec> Specs(boost::json::storage_ptr storage = {}) const;
   const ToolNameMap& names() const { return data_->names; }
   // The tool set, to share with another catalog over the same tools.
   std::shared_ptr<const ToolSet> tool_set() const { return data_; }

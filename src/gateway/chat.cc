@@ -1,9 +1,12 @@
 #include "gateway/chat.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -193,42 +196,70 @@ std::unique_ptr<ModelProviders> ModelProviders::FromFactory(const std::vector<Mo
   return out;
 }
 
+namespace {
+
+// Every chat request in flight holds a model connection: keep enough of them for a busy gateway
+// instead of reconnecting (the client's default keeps 8 idle per origin).
+http::ClientOptions ModelClientOptions() {
+  http::ClientOptions options;
+  options.max_idle_per_origin = 256;
+  return options;
+}
+
+}  // namespace
+
+// One execution context's clients: a connection pool on that context and the providers over it.
+struct ModelProviders::ContextProviders {
+  explicit ContextProviders(http::Client pool) : client(std::move(pool)) {}
+  http::Client client;
+  std::map<std::string, std::shared_ptr<llm::ChatProvider>, std::less<>> by_model;
+};
+
 core::Result<std::unique_ptr<ModelProviders>> ModelProviders::Create(
     const std::vector<ModelConfig>& models, const core::Env& env, int threads) {
   auto owned = std::make_unique<Threads>(threads);
-  // Every chat request in flight holds a model connection: keep enough of them for a busy
-  // gateway instead of reconnecting (the client's default keeps 8 idle per origin).
-  http::ClientOptions client_options;
-  client_options.max_idle_per_origin = 256;
-  auto client = http::Client::Create(owned->io.get_executor(), std::move(client_options));
+  auto client = http::Client::Create(owned->io.get_executor(), ModelClientOptions());
   if (!client.ok()) return client.error();
+  // One credentials chain for every provider, fetched and refreshed on the providers' own thread
+  // (providers on other threads await it there).
   std::shared_ptr<aws::DefaultCredentialsProvider> credentials;
-  Factory factory =
-      [&](const ModelConfig& model) -> core::Result<std::shared_ptr<llm::ChatProvider>> {
+  bool bedrock = std::any_of(models.begin(), models.end(), [](const ModelConfig& model) {
+    return model.provider != ModelProvider::kOpenAiCompatible;
+  });
+  auto from_env = llm::BedrockOptionsFromEnv(env);
+  if (bedrock && from_env.ok() && from_env->bearer_token.empty()) {
+    aws::ProviderContext context(*client, env, core::SystemClock::Instance());
+    credentials = aws::DefaultCredentialsProvider::Create(owned->io.get_executor(), context);
+  }
+  const core::Env* environment = &env;
+  ClientFactory make = [environment, credentials](
+                           const ModelConfig& model,
+                           http::Client& pool) -> core::Result<std::shared_ptr<llm::ChatProvider>> {
     if (model.provider == ModelProvider::kOpenAiCompatible) {
       llm::OpenAiOptions options;
       options.base_url = model.base_url;
       if (!model.api_key_env.empty()) {
-        options.api_key = env.Get(model.api_key_env).value_or("");
+        options.api_key = environment->Get(model.api_key_env).value_or("");
       }
-      auto provider = BEDROCK_TRY(llm::OpenAiProvider::Create(*client, std::move(options)));
+      auto provider = BEDROCK_TRY(llm::OpenAiProvider::Create(pool, std::move(options)));
       return std::shared_ptr<llm::ChatProvider>(std::move(provider));
     }
-    auto options = BEDROCK_TRY(llm::BedrockOptionsFromEnv(env));
+    auto options = BEDROCK_TRY(llm::BedrockOptionsFromEnv(*environment));
     if (!model.region.empty()) options.region = model.region;
     if (options.region.empty()) options.region = "us-east-1";
     if (options.bearer_token.empty()) {
       if (!credentials) {
-        aws::ProviderContext context(*client, env, core::SystemClock::Instance());
-        credentials = aws::DefaultCredentialsProvider::Create(owned->io.get_executor(), context);
+        return core::Error::FailedPrecondition("no AWS credentials chain for model '{}'", model.id);
       }
       options.credentials = credentials->AsFunction();
     }
-    auto provider = BEDROCK_TRY(llm::BedrockProvider::Create(*client, std::move(options)));
+    auto provider = BEDROCK_TRY(llm::BedrockProvider::Create(pool, std::move(options)));
     return std::shared_ptr<llm::ChatProvider>(std::move(provider));
   };
+  Factory factory = [&](const ModelConfig& model) { return make(model, *client); };
   auto out = FromFactory(models, factory);
   out->threads_ = std::move(owned);
+  out->client_factory_ = std::move(make);
   for (const auto& [id, entry] : out->models_) {
     if (entry.error) {
       BEDROCK_LOG_WARN(kComponent, "model not usable",
@@ -236,6 +267,48 @@ core::Result<std::unique_ptr<ModelProviders>> ModelProviders::Create(
     }
   }
   return out;
+}
+
+core::Result<std::shared_ptr<llm::ChatProvider>> ModelProviders::ProviderOn(
+    std::string_view model_id, const asio::any_io_executor& executor) {
+  auto it = models_.find(model_id);
+  if (it == models_.end()) return core::Error::NotFound("model '{}' is not configured", model_id);
+  const Entry& entry = it->second;
+  if (entry.error) {
+    return entry.error->WithContext(fmt::format("model '{}' is not usable", model_id));
+  }
+  if (!client_factory_ || !executor) return entry.provider;
+  const void* context = &asio::query(executor, asio::execution::context);
+  std::lock_guard lock(contexts_mutex_);
+  if (contexts_released_) return entry.provider;
+  std::shared_ptr<ContextProviders>& slot = contexts_[context];
+  if (!slot) {
+    auto pool = http::Client::Create(executor, ModelClientOptions());
+    if (!pool.ok()) {
+      contexts_.erase(context);
+      return entry.provider;
+    }
+    slot = std::make_shared<ContextProviders>(std::move(*pool));
+  }
+  std::shared_ptr<llm::ChatProvider>& provider = slot->by_model[entry.config.id];
+  if (!provider) {
+    auto made = client_factory_(entry.config, slot->client);
+    if (!made.ok()) {
+      slot->by_model.erase(entry.config.id);
+      return entry.provider;  // built once already, so this cannot really fail: the shared one
+    }
+    provider = std::move(*made);
+  }
+  return provider;
+}
+
+void ModelProviders::ReleaseContexts() {
+  std::map<const void*, std::shared_ptr<ContextProviders>> released;
+  {
+    std::lock_guard lock(contexts_mutex_);
+    contexts_released_ = true;
+    released.swap(contexts_);
+  }
 }
 
 const ModelConfig* ModelProviders::FindModel(std::string_view model_id) const {
@@ -302,7 +375,7 @@ struct ChatJob {
   ChatCompletionRequest request;
   ResponseStyle style = ResponseStyle::kDemo;
   ModelConfig model;
-  llm::ChatProvider* provider = nullptr;
+  std::shared_ptr<llm::ChatProvider> provider;
   std::shared_ptr<UserSession> user;
   std::shared_ptr<agent::CancelToken> cancel;
   std::shared_ptr<ChatStreamHandle> handle;  // streamed requests only
@@ -378,7 +451,11 @@ core::Result<std::unique_ptr<ChatService>> ChatService::Create(ChatServiceOption
   return std::unique_ptr<ChatService>(new ChatService(std::move(options)));
 }
 
-void ChatService::Shutdown() { streams_.StopAll("the gateway is shutting down"); }
+void ChatService::Shutdown() {
+  streams_.StopAll("the gateway is shutting down");
+  // Their connection pools live on the HTTP server's threads, which stop next.
+  options_.providers->ReleaseContexts();
+}
 
 void ChatService::AddRoutes(http::Router& router) {
   const Api& api = *options_.api;
@@ -462,11 +539,12 @@ asio::awaitable<http::Response> ChatService::Complete(http::RequestContext& cont
         request.model));
   }
   job->model = *model;
-  auto provider = options_.providers->Provider(request.model);
+  // The model's connections on this request's own thread (no thread hop per stream read).
+  auto provider = options_.providers->ProviderOn(request.model, co_await asio::this_coro::executor);
   if (!provider.ok()) {
     co_return ChatErrorResponse(503, provider.error(), agent::ErrorSource::kModel);
   }
-  job->provider = *provider;
+  job->provider = std::move(*provider);
   for (const std::string& id : request.mcp_server_ids) {
     if (!user->FindServer(id)) {
       std::string known;

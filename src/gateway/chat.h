@@ -40,6 +40,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,7 @@
 #include "gateway/config.h"
 #include "gateway/streams.h"
 #include "gateway/users.h"
+#include "http/client.h"
 #include "http/router.h"
 #include "llm/provider.h"
 
@@ -110,8 +112,18 @@ class ModelProviders {
 
   // The model's configuration, or null when `model_id` is not configured.
   const ModelConfig* FindModel(std::string_view model_id) const;
-  // Its provider, or why there is none.
+  // Its provider, or why there is none. Its I/O runs on the providers' own threads.
   core::Result<llm::ChatProvider*> Provider(std::string_view model_id) const;
+  // Its provider with connections on `executor`'s execution context (for real providers; from a
+  // factory, the shared one): a request on an HTTP server thread then does its model I/O on that
+  // thread, without a thread hop per stream read. Each context gets its own connection pool.
+  // The result keeps what it needs alive; until ReleaseContexts the providers keep it too.
+  core::Result<std::shared_ptr<llm::ChatProvider>> ProviderOn(
+      std::string_view model_id, const boost::asio::any_io_executor& executor);
+  // Forgets the per-context providers (requests still holding one keep it) and hands out the
+  // shared ones from now on. Call before the execution contexts they use are destroyed (e.g.
+  // before the HTTP server stops).
+  void ReleaseContexts();
 
  private:
   struct Threads;
@@ -120,9 +132,17 @@ class ModelProviders {
     std::shared_ptr<llm::ChatProvider> provider;
     std::optional<core::Error> error;
   };
+  // Builds a provider for `model` over `client` (Create's providers only).
+  using ClientFactory = std::function<core::Result<std::shared_ptr<llm::ChatProvider>>(
+      const ModelConfig& model, http::Client& client)>;
+  struct ContextProviders;
   ModelProviders() = default;
   std::unique_ptr<Threads> threads_;  // declared first: destroyed after the providers
   std::map<std::string, Entry, std::less<>> models_;
+  ClientFactory client_factory_;  // null: ProviderOn hands out the shared providers
+  std::mutex contexts_mutex_;
+  bool contexts_released_ = false;                                     // guarded
+  std::map<const void*, std::shared_ptr<ContextProviders>> contexts_;  // guarded
 };
 
 // One chat request in flight (chat.cc).
