@@ -4,6 +4,9 @@
 //
 //   bedrock-mcp chat --config conf/config.json --server everything "add 2 and 3"
 //
+// Without --server the model gets the tools of every enabled global server of the configuration
+// (servers that cannot start are skipped with a warning); with it, exactly the named ones.
+//
 // Exit codes: 0 the model finished its answer; 1 bad flags or configuration, unknown model or
 // server, a server that cannot start; 3 the model or the gateway failed mid-answer; 4 the answer
 // was cut short (max_tokens, a content filter or guardrail, MAX_TURNS); 130 interrupted (Ctrl-C).
@@ -212,7 +215,23 @@ asio::awaitable<int> Converse(const ChatFlags& flags, gateway::Gateway& gateway,
       co_return kExitSetup;
     }
   }
-  gateway::LoadedTools tools = co_await gateway::LoadRequestTools(*user, flags.servers);
+  // Without --server, every enabled global server of the configuration; one that cannot start is
+  // skipped with a warning (it was not asked for by name), so a broken entry does not stop chat.
+  std::vector<std::string> servers = flags.servers;
+  if (servers.empty()) {
+    for (const gateway::ServerInfo& info : (*user)->ListServers()) {
+      if (!info.global) continue;
+      std::vector<std::string> one = {info.id};
+      gateway::LoadedTools probe = co_await gateway::LoadRequestTools(*user, std::move(one));
+      if (probe.error) {
+        fmt::print(stderr, "bedrock-mcp chat: skipping MCP server '{}': {}\n", info.id,
+                   probe.error->Describe());
+        continue;
+      }
+      servers.push_back(info.id);
+    }
+  }
+  gateway::LoadedTools tools = co_await gateway::LoadRequestTools(*user, servers);
   if (tools.error) {
     fmt::print(stderr, "bedrock-mcp chat: {}\n", tools.error->Describe());
     co_return kExitSetup;
@@ -327,7 +346,8 @@ Command AddChatCommand(CLI::App& app) {
       ->capture_default_str();
   chat->add_option("--model", flags->model, "Model id (default: the first configured model)");
   chat->add_option("--server", flags->servers,
-                   "MCP server whose tools the model may use (repeatable)");
+                   "MCP server whose tools the model may use (repeatable; default: every enabled "
+                   "global server of the configuration)");
   chat->add_option("--user", flags->user, "User whose servers and history to use")
       ->capture_default_str();
   chat->add_option("--system", flags->system, "System prompt");
