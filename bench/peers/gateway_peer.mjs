@@ -13,6 +13,8 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
 import {
   BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand,
 } from '@aws-sdk/client-bedrock-runtime';
@@ -32,7 +34,15 @@ const { values: options } = parseArgs({
 });
 
 const maxTurns = Number(options['max-turns']);
-const bedrock = new BedrockRuntimeClient({ maxAttempts: 3 });
+// The SDK's Bedrock clients default to HTTP/2, which the emulator (like our gateway's client) does
+// not speak: give it the SDK's own HTTP/1.1 handler, with a keep-alive pool large enough for every
+// concurrent request (the default agent allows 50 sockets, fewer than the benchmark's 64 clients).
+const bedrock = new BedrockRuntimeClient({
+  maxAttempts: 3,
+  requestHandler: new NodeHttpHandler({
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  }),
+});
 
 const mcp = new Client({ name: 'gateway-peer', version: '1.0.0' });
 const transport = options['mcp-url']
