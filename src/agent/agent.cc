@@ -257,10 +257,13 @@ AgentError Run::ModelError(const core::Error& error) const {
 
 template <typename T>
 Awaitable<T> Run::Interruptible(Awaitable<T> operation) {
-  asio::cancellation_signal signal;
-  auto registration =
-      stop_.OnCancel(ex_, [&signal] { signal.emit(asio::cancellation_type::terminal); });
-  co_return co_await internal::AwaitOn(ex_, std::move(operation), signal.slot());
+  // NOT interrupted by Asio cancellation for now: with Boost 1.81, cancelling an http::Client
+  // exchange (a co_spawn onto the connection's strand awaited with use_awaitable) can run
+  // co_spawn's cancellation handler after it was destroyed (it dispatches a lambda holding a raw
+  // pointer to its signal), which crashed the gateway when clients went away during non-streamed
+  // model calls. A stop now takes effect when the call returns (a stream is closed as soon as it
+  // is open); restore the signal once src/http no longer cancels through co_spawn.
+  co_return co_await std::move(operation);
 }
 
 void Run::Append(llm::Message message) {
@@ -470,6 +473,10 @@ Awaitable<std::optional<AgentError>> Run::CallModel(int turn, llm::ChatResponse&
   auto opened = co_await Interruptible(provider_.ConverseStream(std::move(request)));
   if (!opened.ok()) co_return ModelError(opened.error());
   std::unique_ptr<llm::ChatStream> stream = std::move(opened).value();
+  if (stop_.cancelled()) {  // stopped while the stream was opening
+    stream->Close();
+    co_return CancelError();
+  }
   llm::ChatStream* raw = stream.get();
   // Declared after `stream`, so destroyed before it: the callback never sees a dead stream.
   auto closer = stop_.OnCancel(ex_, [raw] { raw->Close(); });

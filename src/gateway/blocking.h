@@ -15,11 +15,14 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
 #include <type_traits>
 #include <utility>
+
+#include "agent/internal/spawn.h"  // SpawnForwardingCancellation: the same fix, kept in one place
 
 namespace bedrock::gateway {
 
@@ -32,18 +35,19 @@ boost::asio::awaitable<R> UnwrapOptional(boost::asio::awaitable<std::optional<R>
 }
 }  // namespace internal
 
-// Runs the coroutine `body()` (returning awaitable<R>) on `executor`.
+// Runs the coroutine `body()` (returning awaitable<R>) on `executor`. The awaiting coroutine's
+// cancellation reaches it through agent::internal::SpawnForwardingCancellation, never through
+// co_spawn's own forwarding, which Boost 1.81 can run after it was freed.
 template <typename R, typename F>
 boost::asio::awaitable<R> RunOn(boost::asio::any_io_executor executor, F body) {
-  return internal::UnwrapOptional<R>(boost::asio::co_spawn(
-      executor,
-      [body = std::move(body)]() mutable -> boost::asio::awaitable<std::optional<R>> {
-        co_return std::optional<R>(co_await body());
-      },
-      boost::asio::use_awaitable));
+  auto run = [](F body) -> boost::asio::awaitable<R> { co_return co_await body(); };
+  boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
+  co_return co_await agent::internal::SpawnForwardingCancellation<R>(
+      std::move(executor), run(std::move(body)), state.slot());
 }
 
-// Runs the blocking function `fn()` on `pool`.
+// Runs the blocking function `fn()` on `pool`. It cannot be interrupted, so the awaiting
+// coroutine's cancellation is not forwarded (see RunOn for why co_spawn's must not be).
 template <typename F>
 boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::any_io_executor pool,
                                                              F fn) {
@@ -53,7 +57,8 @@ boost::asio::awaitable<std::invoke_result_t<F&>> RunBlocking(boost::asio::any_io
       [fn = std::move(fn)]() mutable -> boost::asio::awaitable<std::optional<R>> {
         co_return std::optional<R>(fn());
       },
-      boost::asio::use_awaitable));
+      boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                          boost::asio::use_awaitable)));
 }
 
 }  // namespace bedrock::gateway

@@ -12,8 +12,10 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -35,22 +37,59 @@ boost::asio::awaitable<std::optional<T>> Optionally(boost::asio::awaitable<T> op
   co_return co_await std::move(operation);
 }
 
+// Runs `operation` on `executor` and awaits it, forwarding the awaiting coroutine's cancellation
+// (or `slot`'s, when given) to it.
+//
+// Not co_spawn's own forwarding: with Boost 1.81, co_spawn's cancellation handler dispatches a
+// lambda holding a raw pointer into the awaiting side's slot, and when the spawned coroutine
+// finishes before that lambda runs on `executor` the lambda touches freed memory (it crashed the
+// gateway when clients went away mid tool call). Here the signal lives in shared state that the
+// forwarding lambda keeps alive, it is emitted on `executor` only, and the operation is bound to it
+// by a co_spawn on that same executor, so nothing is posted with a pointer to a frame.
+template <typename T>
+boost::asio::awaitable<T> SpawnForwardingCancellation(boost::asio::any_io_executor executor,
+                                                      boost::asio::awaitable<T> operation,
+                                                      boost::asio::cancellation_slot from) {
+  struct Forward {
+    boost::asio::cancellation_signal signal;
+  };
+  auto forward = std::make_shared<Forward>();
+  if (from.is_connected()) {
+    from.assign([forward, executor](boost::asio::cancellation_type type) {
+      boost::asio::dispatch(executor, [forward, type] { forward->signal.emit(type); });
+    });
+  }
+  auto inner = [](std::shared_ptr<Forward> forward,
+                  boost::asio::awaitable<T> operation) -> boost::asio::awaitable<std::optional<T>> {
+    co_await boost::asio::this_coro::throw_if_cancelled(false);
+    boost::asio::any_io_executor here = co_await boost::asio::this_coro::executor;
+    // On `executor` already: this co_spawn's own forwarding runs inline, never posted.
+    std::optional<T> result = co_await boost::asio::co_spawn(
+        here, Optionally(std::move(operation)),
+        boost::asio::bind_cancellation_slot(forward->signal.slot(), boost::asio::use_awaitable));
+    co_return result;
+  };
+  std::optional<T> result = co_await boost::asio::co_spawn(
+      executor, inner(forward, std::move(operation)),
+      boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(),
+                                          boost::asio::use_awaitable));
+  if (from.is_connected()) from.clear();
+  co_return std::move(*result);
+}
+
 template <typename T>
 boost::asio::awaitable<T> AwaitOn(boost::asio::any_io_executor executor,
                                   boost::asio::awaitable<T> operation) {
-  std::optional<T> result = co_await boost::asio::co_spawn(
-      executor, Optionally(std::move(operation)), boost::asio::use_awaitable);
-  co_return std::move(*result);
+  boost::asio::cancellation_state state = co_await boost::asio::this_coro::cancellation_state;
+  co_return co_await SpawnForwardingCancellation(std::move(executor), std::move(operation),
+                                                 state.slot());
 }
 
 template <typename T>
 boost::asio::awaitable<T> AwaitOn(boost::asio::any_io_executor executor,
                                   boost::asio::awaitable<T> operation,
                                   boost::asio::cancellation_slot slot) {
-  std::optional<T> result = co_await boost::asio::co_spawn(
-      executor, Optionally(std::move(operation)),
-      boost::asio::bind_cancellation_slot(slot, boost::asio::use_awaitable));
-  co_return std::move(*result);
+  co_return co_await SpawnForwardingCancellation(std::move(executor), std::move(operation), slot);
 }
 
 }  // namespace bedrock::agent::internal
