@@ -286,6 +286,23 @@ TEST_F(ChatServiceTest, StreamedToolRoundWritesDemoChunksAndSavesHistory) {
   EXPECT_EQ(History("u1").messages.size(), 4u);
 }
 
+TEST_F(ChatServiceTest, ToolsAreListedOncePerRunningServerAcrossRequestsAndUsers) {
+  provider_.Push(fake::CallTools({{"t1", "fs___echo", json::object{{"text", "one"}}}}));
+  provider_.Push(fake::Answer("One."));
+  provider_.Push(fake::CallTools({{"t2", "fs___echo", json::object{{"text", "two"}}}}));
+  provider_.Push(fake::Answer("Two."));
+  auto first = Stream(ChatBody("echo one", true, R"(["fs"])"), "u1");
+  auto second = Stream(ChatBody("echo two", true, R"(["fs"])"), "u2");
+  EXPECT_THAT(ContentOf(first.payloads), HasSubstr("One."));
+  EXPECT_THAT(ContentOf(second.payloads), HasSubstr("Two."));
+  auto server = users_->SharedGlobal("fs");
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(server->tool_listings(), 1);
+  // Both model calls of both requests were offered the server's tools.
+  ASSERT_EQ(provider_.requests().size(), 4u);
+  for (const auto& request : provider_.requests()) EXPECT_FALSE(request.tools.empty());
+}
+
 TEST_F(ChatServiceTest, KeepSessionPrependsTheStoredHistory) {
   provider_.Push(fake::Answer("First answer."));
   provider_.Push(fake::Answer("Second answer."));
