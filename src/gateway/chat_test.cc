@@ -303,6 +303,35 @@ TEST_F(ChatServiceTest, ToolsAreListedOncePerRunningServerAcrossRequestsAndUsers
   for (const auto& request : provider_.requests()) EXPECT_FALSE(request.tools.empty());
 }
 
+TEST_F(ChatServiceTest, ToolsAreListedAgainAfterTheServerSaysTheyChanged) {
+  provider_.Push(fake::Answer("First."));
+  provider_.Push(fake::Answer("Second."));
+  Stream(ChatBody("hello", true, R"(["fs"])"));
+  auto server = users_->SharedGlobal("fs");
+  ASSERT_NE(server, nullptr);
+  uint64_t generation = server->tools_generation();
+  auto fakes = fake_.servers();
+  ASSERT_EQ(fakes.size(), 1u);
+  mcp::Tool extra;
+  extra.name = "extra";
+  extra.handler = [](json::object,
+                     mcp::ServerContext&) -> mcp::Awaitable<core::Result<mcp::CallToolResult>> {
+    co_return mcp::CallToolResult::Text("extra");
+  };
+  fakes[0]->AddTool(std::move(extra));  // sends notifications/tools/list_changed
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server->tools_generation() == generation && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  ASSERT_NE(server->tools_generation(), generation);
+  Stream(ChatBody("hello again", true, R"(["fs"])"));
+  EXPECT_EQ(server->tool_listings(), 2);
+  ASSERT_EQ(provider_.requests().size(), 2u);
+  const auto& tools = provider_.requests()[1].tools;
+  EXPECT_TRUE(std::any_of(tools.begin(), tools.end(),
+                          [](const llm::ToolSpec& tool) { return tool.name == "fs___extra"; }));
+}
+
 TEST_F(ChatServiceTest, KeepSessionPrependsTheStoredHistory) {
   provider_.Push(fake::Answer("First answer."));
   provider_.Push(fake::Answer("Second answer."));

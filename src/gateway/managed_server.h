@@ -153,6 +153,8 @@ class ManagedServer : public std::enable_shared_from_this<ManagedServer> {
   int start_attempts() const { return start_attempts_.load(); }
   // How many times tools/list was sent through ServerLease::Tools (for tests and metrics).
   int tool_listings() const { return tool_listings_.load(); }
+  // Bumped by every notifications/tools/list_changed and every start (for tests and metrics).
+  uint64_t tools_generation() const { return tools_generation_.load(); }
   uint64_t uid() const { return uid_; }
 
  private:

@@ -69,6 +69,12 @@ class FakeConnector {
     };
   }
 
+  // The fake servers started so far, oldest first.
+  std::vector<std::shared_ptr<mcp::Server>> servers() const {
+    std::lock_guard lock(mutex_);
+    return servers_;
+  }
+
   // Connects of server `name` for `owner` ("" for a shared global).
   int connects(const std::string& name, const std::string& owner = "") const {
     std::lock_guard lock(mutex_);
