@@ -288,8 +288,9 @@ core::Result<bool> Match(const json::value& filter, const json::object& metadata
   }
   if (op == "listContains") {
     if (actual == nullptr || !actual->is_array()) return false;
+    const json::value& wanted = *value;  // clang 14 cannot capture a structured binding
     return std::any_of(actual->as_array().begin(), actual->as_array().end(),
-                       [&](const json::value& v) { return ValuesEqual(v, *value); });
+                       [&](const json::value& v) { return ValuesEqual(v, wanted); });
   }
   return core::Error::InvalidArgument("{} is not a supported filter", sub);
 }
