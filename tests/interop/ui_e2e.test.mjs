@@ -169,11 +169,15 @@ describe('web UI on the real gateway', { skip: unavailable ?? false }, () => {
     const page = await open();
     const before = await page.evaluate(() => document.documentElement.dataset.theme);
     await page.locator('#theme-toggle').click();
+    // The theme is applied by an effect after render: wait for the change, then read it.
+    await page.waitForFunction((was) => document.documentElement.dataset.theme !== was, before,
+                               { timeout: 5000 });
     const afterToggle = await page.evaluate(() => document.documentElement.dataset.theme);
-    assert.notEqual(afterToggle, before);
+    assert.ok(afterToggle === 'light' || afterToggle === 'dark', afterToggle);
     await page.reload();
     await page.locator('#message-input').waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), afterToggle);
+    await page.waitForFunction((want) => document.documentElement.dataset.theme === want,
+                               afterToggle, { timeout: 5000 });
     await shot(page, SUITE, '02-theme-switched');
     assert.deepEqual(await seriousA11yViolations(page), []);
   });

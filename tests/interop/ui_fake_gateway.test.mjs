@@ -279,9 +279,12 @@ describe('web UI against a scripted gateway', { skip: unavailable ?? false }, ()
 
   test('the theme switches and stays switched after a reload', async () => {
     const page = await open();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
+    // The theme is applied by an effect after render: wait for it rather than read it at once.
+    const themeBecomes = (theme) => page.waitForFunction(
+      (want) => document.documentElement.dataset.theme === want, theme, { timeout: 5000 });
+    await themeBecomes('light');
     await page.getByRole('button', { name: 'Switch to dark mode' }).click();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await themeBecomes('dark');
     await page.reload();
     await page.getByRole('button', { name: 'Switch to light mode' }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
