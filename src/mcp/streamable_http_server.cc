@@ -716,7 +716,11 @@ struct StreamableHttpServer::State : std::enable_shared_from_this<State> {
                                                 AcceptedTypes accepted, Request rpc) {
     auto entry = std::make_shared<SessionEntry>();
     entry->Touch();
-    entry->transport = std::make_shared<HttpServerTransport>(asio::make_strand(executor), nullptr);
+    // The session lives for this request only, so it runs on the request's own thread: no
+    // hand-off to the sessions' executor and back (two cross-thread wake-ups) per call.
+    asio::any_io_executor request_executor = co_await asio::this_coro::executor;
+    entry->transport =
+        std::make_shared<HttpServerTransport>(asio::make_strand(request_executor), nullptr);
     {
       std::lock_guard lock(mutex);
       if (closed) {

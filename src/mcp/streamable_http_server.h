@@ -12,7 +12,8 @@
 //
 // Sessions: initialize (without an Mcp-Session-Id) creates one with a random id sent back in the
 // Mcp-Session-Id header; every later request must carry it (400 without, 404 when unknown or
-// expired). Each session's mcp::ServerSession lives on its own strand of the given executor.
+// expired). Each session's mcp::ServerSession lives on its own strand of the given executor; a
+// 2026-07-28 request's one-request session lives on a strand of the HTTP thread serving it.
 //
 // A POSTed request is answered as JSON when the handler sends nothing before its answer and the
 // client accepts application/json; otherwise (or with prefer_sse) as text/event-stream carrying the
