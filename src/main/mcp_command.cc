@@ -61,22 +61,7 @@ mcp::RequestHandler Elicitation(std::string mode) {
   return [mode](json::value params, mcp::RequestContext&) -> mcp::Awaitable<mcp::Reply> {
     json::object reply;
     reply["action"] = mode;
-    if (mode == "accept") {
-      json::object content;
-      const json::object* p = params.if_object();
-      const json::value* schema = p ? p->if_contains("requestedSchema") : nullptr;
-      const json::value* properties =
-          schema && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
-      if (properties && properties->is_object()) {
-        for (const auto& [name, property] : properties->get_object()) {
-          const json::object* prop = property.if_object();
-          if (const json::value* def = prop ? prop->if_contains("default") : nullptr) {
-            content[name] = *def;
-          }
-        }
-      }
-      reply["content"] = std::move(content);
-    }
+    if (mode == "accept") reply["content"] = mcp::RequestedSchemaDefaults(params);
     co_return json::value(std::move(reply));
   };
 }

@@ -64,22 +64,9 @@ mcp::AuthorizationRedirect HeadlessAuthorization(http::Client http_client) {
 
 // Accepts every elicitation with the requested schema's defaults filled in (SEP-1034).
 Awaitable<mcp::Reply> AcceptWithDefaults(json::value params, mcp::RequestContext&) {
-  json::object content;
-  const json::object* p = params.if_object();
-  const json::value* schema = p ? p->if_contains("requestedSchema") : nullptr;
-  const json::value* properties =
-      schema && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
-  if (properties && properties->is_object()) {
-    for (const auto& [name, property] : properties->get_object()) {
-      if (!property.is_object()) continue;
-      if (const json::value* def = property.get_object().if_contains("default")) {
-        content[name] = *def;
-      }
-    }
-  }
   json::object result;
   result["action"] = "accept";
-  result["content"] = std::move(content);
+  result["content"] = mcp::RequestedSchemaDefaults(params);
   co_return json::value(std::move(result));
 }
 

@@ -149,6 +149,22 @@ json::object PromptMessage(std::string_view role, json::object content_block) {
   return o;
 }
 
+json::object RequestedSchemaDefaults(const json::value& elicitation_params) {
+  json::object defaults;
+  const json::object* params = elicitation_params.if_object();
+  const json::value* schema = params ? params->if_contains("requestedSchema") : nullptr;
+  const json::value* properties =
+      schema && schema->is_object() ? schema->get_object().if_contains("properties") : nullptr;
+  if (properties == nullptr || !properties->is_object()) return defaults;
+  for (const auto& [name, property] : properties->get_object()) {
+    const json::object* prop = property.if_object();
+    if (const json::value* value = prop ? prop->if_contains("default") : nullptr) {
+      defaults[name] = *value;
+    }
+  }
+  return defaults;
+}
+
 void AdaptContentBlocks(json::array& blocks, std::string_view version) {
   if (Has2025_11_25Features(version)) return;
   for (json::value& block : blocks) {

@@ -101,6 +101,10 @@ struct GetPromptResult {
 };
 boost::json::object PromptMessage(std::string_view role, boost::json::object content_block);
 
+// The default value of every property of an elicitation/create request's requestedSchema
+// (SEP-1034), keyed by property name: what a client accepting without a user answers.
+boost::json::object RequestedSchemaDefaults(const boost::json::value& elicitation_params);
+
 // --- Shaping results for a peer that speaks an older revision. ---
 // Each function edits in place and removes or converts what `protocol_version` does not define:
 // titles, output schemas and structuredContent before 2025-06-18, annotations and audio before
