@@ -198,29 +198,6 @@ TEST(ModernHttpHeadersTest, InvalidBase64McpNameIsHeaderMismatch) {
             kHeaderMismatch);
 }
 
-// --- Header value encoding. ---
-
-TEST(ModernHttpDecodeTest, PlainValueIsLiteral) {
-  EXPECT_EQ(*DecodeHeaderValue("us-west1"), "us-west1");
-}
-
-TEST(ModernHttpDecodeTest, SentinelIsDecoded) {
-  EXPECT_EQ(*DecodeHeaderValue("=?base64?SGVsbG8=?="), "Hello");
-}
-
-TEST(ModernHttpDecodeTest, SentinelWithoutPaddingIsInvalid) {
-  EXPECT_FALSE(DecodeHeaderValue("=?base64?SGVsbG8?="));
-}
-
-TEST(ModernHttpDecodeTest, SentinelWithForeignCharactersIsInvalid) {
-  EXPECT_FALSE(DecodeHeaderValue("=?base64?SGVs!!!bG8=?="));
-}
-
-TEST(ModernHttpDecodeTest, HalfSentinelIsLiteral) {
-  EXPECT_EQ(*DecodeHeaderValue("=?base64?SGVsbG8="), "=?base64?SGVsbG8=");
-  EXPECT_EQ(*DecodeHeaderValue("SGVsbG8=?="), "SGVsbG8=?=");
-}
-
 // --- Mcp-Param-* headers. ---
 
 json::object RegionSchema() {

@@ -22,6 +22,24 @@ bool IsSentinel(std::string_view value) {
          value.starts_with(kSentinelPrefix) && value.ends_with(kSentinelSuffix);
 }
 
+// Canonical padded Base64: a multiple of 4 characters from the standard alphabet, '=' only as
+// the last one or two.
+bool IsCanonicalBase64(std::string_view text) {
+  if (text.size() % 4 != 0) return false;
+  size_t padding = 0;
+  for (char c : text) {
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    if (padding > 0) return false;
+    bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '+' || c == '/';
+    if (!alphabet) return false;
+  }
+  return padding <= 2;
+}
+
 // RFC 9110 §5.6.2 tchar.
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -151,18 +169,22 @@ std::optional<std::string> DecodeHeaderValue(std::string_view value) {
   if (!IsSentinel(value)) return std::string(value);
   value.remove_prefix(kSentinelPrefix.size());
   value.remove_suffix(kSentinelSuffix.size());
+  if (!IsCanonicalBase64(value)) return std::nullopt;
   return core::Base64Decode(value);
 }
 
-std::optional<std::string> McpNameFor(std::string_view method, const json::value& params) {
-  std::string_view key;
-  if (method == method::kToolsCall || method == method::kPromptsGet) {
-    key = "name";
-  } else if (method == method::kResourcesRead) {
-    key = "uri";
-  } else {
-    return std::nullopt;
+std::string_view McpNameField(std::string_view method) {
+  if (method == method::kToolsCall || method == method::kPromptsGet) return "name";
+  if (method == method::kResourcesRead) return "uri";
+  if (method == method::kTasksGet || method == method::kTasksCancel || method == "tasks/update") {
+    return "taskId";
   }
+  return {};
+}
+
+std::optional<std::string> McpNameFor(std::string_view method, const json::value& params) {
+  std::string_view key = McpNameField(method);
+  if (key.empty()) return std::nullopt;
   const json::object* p = params.if_object();
   const json::value* field = p ? p->if_contains(key) : nullptr;
   if (field == nullptr || !field->is_string()) return std::nullopt;

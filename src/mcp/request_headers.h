@@ -29,11 +29,15 @@ namespace bedrock::mcp {
 // sentinel's shape, else "=?base64?<base64 of the UTF-8 bytes>?=".
 std::string EncodeHeaderValue(std::string_view value);
 // The inverse: the decoded bytes of a sentinel value, the value itself otherwise; nullopt for a
-// sentinel whose base64 does not decode.
+// sentinel that does not hold canonical padded base64 (what EncodeHeaderValue sends; servers must
+// reject anything else).
 std::optional<std::string> DecodeHeaderValue(std::string_view value);
 
-// The body field Mcp-Name mirrors for `method` (params.name of tools/call and prompts/get,
-// params.uri of resources/read), unencoded; nullopt for other methods or a missing field.
+// The params field Mcp-Name mirrors for `method`: "name" for tools/call and prompts/get, "uri"
+// for resources/read, "taskId" for the tasks extension's requests; empty for other methods.
+std::string_view McpNameField(std::string_view method);
+
+// That field's value in `params`, unencoded; nullopt for other methods or a missing field.
 std::optional<std::string> McpNameFor(std::string_view method, const boost::json::value& params);
 
 // One x-mcp-header annotation: the header name part and the chain of `properties` keys leading

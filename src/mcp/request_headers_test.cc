@@ -52,6 +52,27 @@ TEST(HeaderValueTest, DecodeInvertsEncode) {
   EXPECT_FALSE(DecodeHeaderValue("=?base64?!!!?=").has_value());
 }
 
+TEST(HeaderValueDecodeTest, PlainValueIsLiteral) {
+  EXPECT_EQ(*DecodeHeaderValue("us-west1"), "us-west1");
+}
+
+TEST(HeaderValueDecodeTest, SentinelIsDecoded) {
+  EXPECT_EQ(*DecodeHeaderValue("=?base64?SGVsbG8=?="), "Hello");
+}
+
+TEST(HeaderValueDecodeTest, SentinelWithoutPaddingIsInvalid) {
+  EXPECT_FALSE(DecodeHeaderValue("=?base64?SGVsbG8?="));
+}
+
+TEST(HeaderValueDecodeTest, SentinelWithForeignCharactersIsInvalid) {
+  EXPECT_FALSE(DecodeHeaderValue("=?base64?SGVs!!!bG8=?="));
+}
+
+TEST(HeaderValueDecodeTest, HalfSentinelIsLiteral) {
+  EXPECT_EQ(*DecodeHeaderValue("=?base64?SGVsbG8="), "=?base64?SGVsbG8=");
+  EXPECT_EQ(*DecodeHeaderValue("SGVsbG8=?="), "SGVsbG8=?=");
+}
+
 TEST(McpNameTest, NameOrUriPerMethod) {
   json::value call = json::parse(R"({"name":"get_weather","uri":"ignored"})");
   EXPECT_EQ(McpNameFor("tools/call", call), "get_weather");

@@ -13,6 +13,7 @@
 
 #include "mcp/internal/modern_http.h"
 #include "mcp/protocol.h"
+#include "mcp/request_headers.h"
 #include "mcp/request_meta.h"
 #include "mcp/request_state.h"
 
@@ -44,7 +45,7 @@ void Check(std::string_view input) {
     if (colon == std::string_view::npos) continue;
     std::string_view value = mcp::internal::TrimOws(line.substr(colon + 1));
     headers.Add(std::string(line.substr(0, colon)), std::string(value));
-    (void)mcp::internal::DecodeHeaderValue(value);
+    (void)mcp::DecodeHeaderValue(value);
   }
   mcp::ParseLimits limits;
   limits.max_bytes = 1 << 20;

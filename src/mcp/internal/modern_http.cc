@@ -7,17 +7,14 @@
 #include <charconv>
 #include <vector>
 
-#include "core/base64.h"
 #include "mcp/protocol.h"
+#include "mcp/request_headers.h"
 #include "mcp/request_meta.h"
 
 namespace bedrock::mcp::internal {
 namespace json = boost::json;
 
 namespace {
-
-constexpr std::string_view kBase64Prefix = "=?base64?";
-constexpr std::string_view kBase64Suffix = "?=";
 
 HttpRejection Reject(int code, std::string message, json::value data = nullptr) {
   return HttpRejection{400, RpcError{code, std::move(message), std::move(data)}};
@@ -33,35 +30,6 @@ bool HasEnvelopeClaim(const json::value& params) {
   const json::object* m = meta ? meta->if_object() : nullptr;
   return m != nullptr &&
          (m->contains(meta::kProtocolVersion) || m->contains(meta::kClientCapabilities));
-}
-
-// Canonical padded Base64: a multiple of 4 characters from the standard alphabet, '=' only as
-// the last one or two.
-bool IsCanonicalBase64(std::string_view text) {
-  if (text.size() % 4 != 0) return false;
-  size_t padding = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (padding > 0) return false;
-    bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '+' || c == '/';
-    if (!alphabet) return false;
-  }
-  return padding <= 2;
-}
-
-// The body field Mcp-Name mirrors for `method`, or empty when it has none.
-std::string_view NameField(std::string_view method) {
-  if (method == method::kToolsCall || method == method::kPromptsGet) return "name";
-  if (method == method::kResourcesRead) return "uri";
-  if (method == method::kTasksGet || method == method::kTasksCancel || method == "tasks/update") {
-    return "taskId";
-  }
-  return {};
 }
 
 // A property `x-mcp-header` marks: the chain of `properties` keys to it, its header name, type.
@@ -126,18 +94,6 @@ std::string_view TrimOws(std::string_view value) {
   return value;
 }
 
-std::optional<std::string> DecodeHeaderValue(std::string_view value) {
-  if (value.size() < kBase64Prefix.size() + kBase64Suffix.size() ||
-      value.substr(0, kBase64Prefix.size()) != kBase64Prefix ||
-      value.substr(value.size() - kBase64Suffix.size()) != kBase64Suffix) {
-    return std::string(value);
-  }
-  std::string_view encoded = value.substr(
-      kBase64Prefix.size(), value.size() - kBase64Prefix.size() - kBase64Suffix.size());
-  if (!IsCanonicalBase64(encoded)) return std::nullopt;
-  return core::Base64Decode(encoded);
-}
-
 EraDecision ClassifyPost(const http::Headers& headers, const Request& request) {
   EraDecision decision;
   auto header_version = headers.Get(header::kProtocolVersion);
@@ -199,7 +155,7 @@ std::optional<RpcError> ValidateStandardHeaders(const http::Headers& headers,
     return Mismatch(fmt::format("Mcp-Method header value '{}' does not match body value '{}'",
                                 TrimOws(*method_header), request.method));
   }
-  std::string_view field = NameField(request.method);
+  std::string_view field = McpNameField(request.method);
   if (field.empty()) return std::nullopt;
   const json::object* params = request.params.if_object();
   const json::value* body = params ? params->if_contains(field) : nullptr;

@@ -59,10 +59,6 @@ std::optional<RpcError> ValidateStandardHeaders(const http::Headers& headers,
 // A header value with RFC 9110 optional whitespace (SP, HTAB) removed at both ends.
 std::string_view TrimOws(std::string_view value);
 
-// The value a Mcp-Name or Mcp-Param-* header carries: `=?base64?<canonical padded Base64>?=` is
-// decoded, anything else is literal. nullopt when the sentinel holds invalid Base64.
-std::optional<std::string> DecodeHeaderValue(std::string_view value);
-
 // For a tools/call of a tool whose `input_schema` marks properties with `x-mcp-header`: every
 // argument the body carries for such a property (string, integer or boolean, reached through
 // `properties` only) must arrive in `Mcp-Param-{Name}` with an equal value (integers compared
