@@ -16,6 +16,7 @@
 #include "mcp/sse_client.h"
 #include "mcp/streamable_http_client.h"
 #include "mcp/streamable_http_server.h"
+#include "mcp/testing/http_endpoint.h"
 #include "mcp/testing/test_util.h"
 
 namespace bedrock::mcp {
@@ -56,30 +57,15 @@ Awaitable<bool> WaitFor(std::function<bool()> done) {
 class Endpoint {
  public:
   explicit Endpoint(StreamableHttpServerOptions options = {})
-      : work_(asio::make_work_guard(io_)), server_(Implementation("test-server", "1.0")) {
+      : server_(Implementation("test-server", "1.0")) {
     AddTools();
-    endpoint_ = std::make_unique<StreamableHttpServer>(server_, io_.get_executor(), options);
-    http::Router router;
-    endpoint_->Mount(router);
-    http::ServerOptions http_options;
-    http_options.threads = 2;
-    http_options.sse_heartbeat_interval = std::chrono::milliseconds(0);
-    http_ = std::make_unique<http::Server>(http_options, std::move(router));
-    EXPECT_TRUE(http_->Start().ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~Endpoint() {
-    endpoint_->CloseAll();
-    http_->Stop(std::chrono::milliseconds(2000));
-    work_.reset();
-    thread_.join();
-    endpoint_.reset();
+    http_ = std::make_unique<testing::HttpEndpoint>(server_, options);
   }
 
-  std::string url() const { return fmt::format("http://127.0.0.1:{}/mcp", http_->port()); }
+  std::string url() const { return http_->url(); }
   uint16_t port() const { return http_->port(); }
   Server& server() { return server_; }
-  StreamableHttpServer& endpoint() { return *endpoint_; }
+  StreamableHttpServer& endpoint() { return http_->endpoint(); }
 
   std::atomic<bool> slow_started{false};
   std::atomic<bool> slow_cancelled{false};
@@ -149,12 +135,8 @@ class Endpoint {
     server_.AddTool(std::move(gated));
   }
 
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
   Server server_;
-  std::unique_ptr<StreamableHttpServer> endpoint_;
-  std::unique_ptr<http::Server> http_;
-  std::thread thread_;
+  std::unique_ptr<testing::HttpEndpoint> http_;  // after server_: stopped before it goes
 };
 
 http::ClientRequest Post(const std::string& url, std::string_view body) {

@@ -5,16 +5,12 @@
 //   client->Send(Post(endpoint.url(), body));
 #pragma once
 
-#include <gtest/gtest.h>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <memory>
-#include <thread>
+#include <string>
 
-#include "http/server.h"
 #include "mcp/everything_server.h"
 #include "mcp/streamable_http_server.h"
+#include "mcp/testing/http_endpoint.h"
 
 namespace bedrock::mcp::testing {
 
@@ -22,40 +18,22 @@ class EverythingEndpoint {
  public:
   explicit EverythingEndpoint(StreamableHttpServerOptions options = EverythingHttpOptions(),
                               EverythingServerOptions server_options = EverythingServerOptions())
-      : work_(boost::asio::make_work_guard(io_)),
-        server_(MakeEverythingServer(std::move(server_options))) {
-    options.allowed_hosts = LoopbackHostNames();
-    endpoint_ = std::make_unique<StreamableHttpServer>(*server_, io_.get_executor(), options);
-    http::Router router;
-    endpoint_->Mount(router);
-    http::ServerOptions http_options;
-    http_options.threads = 2;
-    http_options.sse_heartbeat_interval = std::chrono::milliseconds(0);
-    http_ = std::make_unique<http::Server>(http_options, std::move(router));
-    EXPECT_TRUE(http_->Start().ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~EverythingEndpoint() {
-    endpoint_->CloseAll();
-    http_->Stop(std::chrono::milliseconds(2000));
-    work_.reset();
-    thread_.join();
-  }
-  EverythingEndpoint(const EverythingEndpoint&) = delete;
-  EverythingEndpoint& operator=(const EverythingEndpoint&) = delete;
+      : server_(MakeEverythingServer(std::move(server_options))),
+        http_(*server_, WithLoopbackHosts(std::move(options))) {}
 
-  std::string base() const { return fmt::format("http://127.0.0.1:{}", http_->port()); }
-  std::string url() const { return base() + "/mcp"; }
-  StreamableHttpServer& endpoint() { return *endpoint_; }
+  std::string base() const { return http_.base(); }
+  std::string url() const { return http_.url(); }
+  StreamableHttpServer& endpoint() { return http_.endpoint(); }
   Server& server() { return *server_; }
 
  private:
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  static StreamableHttpServerOptions WithLoopbackHosts(StreamableHttpServerOptions options) {
+    options.allowed_hosts = LoopbackHostNames();
+    return options;
+  }
+
   std::shared_ptr<Server> server_;
-  std::unique_ptr<StreamableHttpServer> endpoint_;
-  std::unique_ptr<http::Server> http_;
-  std::thread thread_;
+  HttpEndpoint http_;
 };
 
 }  // namespace bedrock::mcp::testing
