@@ -561,6 +561,8 @@ TEST(ServerClientTest, PeerCloseFailsEveryPendingCallAtOnceNamingThePeer) {
     EXPECT_TRUE(co_await all_failed.Wait());
     auto after = co_await (*client)->Ping();
     EXPECT_FALSE(after.ok());
+    // Closing cancelled the running handlers too; they refer to the fixture until they end.
+    EXPECT_TRUE(co_await f.handler_cancelled.Wait());
   });
 }
 
