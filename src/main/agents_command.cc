@@ -28,10 +28,6 @@
 #include "main/command.h"
 #include "mcp/server_config.h"
 
-#ifndef BEDROCK_VERSION
-#define BEDROCK_VERSION "0.0.0"
-#endif
-
 namespace bedrock::app {
 namespace {
 
@@ -108,7 +104,7 @@ core::Result<mcp::McpServerConfig> ChosenServer(AgentsFlags& flags, const core::
 }
 
 mcp::Implementation ClientInfo() {
-  return mcp::Implementation("bedrock-mcp-agents", BEDROCK_VERSION);
+  return mcp::Implementation("bedrock-mcp-agents", kBedrockVersion);
 }
 
 int RunSchema(AgentsFlags flags, const core::Env& env) {

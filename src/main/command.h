@@ -14,7 +14,14 @@ namespace CLI {
 class App;
 }  // namespace CLI
 
+// The product version, defined by the build for every file of bedrock_app.
+#ifndef BEDROCK_VERSION
+#define BEDROCK_VERSION "0.0.0"
+#endif
+
 namespace bedrock::app {
+
+inline constexpr const char* kBedrockVersion = BEDROCK_VERSION;
 
 // What main() knows before a subcommand runs. Logging is initialised from the global flags
 // before `run` is called; the explicit flags are passed on so a subcommand can let them override

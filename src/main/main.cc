@@ -9,15 +9,11 @@
 #include "core/log.h"
 #include "main/command.h"
 
-#ifndef BEDROCK_VERSION
-#define BEDROCK_VERSION "0.0.0"
-#endif
-
 int main(int argc, char** argv) {
   using namespace bedrock;
   CLI::App app{
       "bedrock-mcp: connect models on Amazon Bedrock and OpenAI-compatible APIs to MCP tools"};
-  app.set_version_flag("--version", std::string("bedrock-mcp ") + BEDROCK_VERSION);
+  app.set_version_flag("--version", std::string("bedrock-mcp ") + app::kBedrockVersion);
   app.require_subcommand(1);
   app.fallthrough();  // --log-level and --log-format are accepted after any subcommand
 

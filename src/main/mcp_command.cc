@@ -27,10 +27,6 @@
 #include "mcp/oauth.h"
 #include "mcp/server_config.h"
 
-#ifndef BEDROCK_VERSION
-#define BEDROCK_VERSION "0.0.0"
-#endif
-
 namespace bedrock::app {
 namespace {
 
@@ -228,7 +224,7 @@ int RunWithClient(const McpFlags& flags, const core::Env& env, Body body) {
     }
     auto client = co_await mcp::ConnectMcpServer(
         io.get_executor(), config, *http_client,
-        mcp::Implementation("bedrock-mcp", BEDROCK_VERSION), std::move(options));
+        mcp::Implementation("bedrock-mcp", kBedrockVersion), std::move(options));
     if (!client.ok()) {
       std::fprintf(stderr, "bedrock-mcp mcp: cannot connect to server '%s': %s\n",
                    config.name.c_str(), client.error().message().c_str());

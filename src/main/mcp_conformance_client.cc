@@ -9,13 +9,10 @@
 
 #include "core/log.h"
 #include "http/client.h"
+#include "main/command.h"
 #include "mcp/client.h"
 #include "mcp/oauth.h"
 #include "mcp/streamable_http_client.h"
-
-#ifndef BEDROCK_VERSION
-#define BEDROCK_VERSION "0.0.0"
-#endif
 
 namespace bedrock::app {
 namespace {
@@ -187,7 +184,7 @@ Awaitable<int> Run(asio::any_io_executor executor, http::Client http_client, std
   options.initialize_timeout = std::chrono::seconds(20);
   options.request_timeout = std::chrono::seconds(20);
   auto client = co_await mcp::Client::Connect(
-      transport, mcp::Implementation("bedrock-mcp-conformance-client", BEDROCK_VERSION),
+      transport, mcp::Implementation("bedrock-mcp-conformance-client", kBedrockVersion),
       std::move(options));
   if (!client.ok()) {
     BEDROCK_LOG_ERROR(kComponent, "connect failed", {{"error", client.error().message()}});

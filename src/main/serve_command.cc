@@ -16,10 +16,6 @@
 #include "main/command.h"
 #include "main/serve_config.h"
 
-#ifndef BEDROCK_VERSION
-#define BEDROCK_VERSION "0.0.0"
-#endif
-
 namespace bedrock::app {
 namespace {
 
@@ -34,7 +30,7 @@ http::Router MakeRouter(std::chrono::steady_clock::time_point started) {
         std::chrono::steady_clock::now() - started);
     boost::json::object body{{"status", "ok"},
                              {"service", "bedrock-mcp"},
-                             {"version", BEDROCK_VERSION},
+                             {"version", kBedrockVersion},
                              {"uptime_seconds", uptime.count()}};
     auto response = http::Response::Json(200, boost::json::serialize(body));
     response.headers.Set("Cache-Control", "no-store");
@@ -135,7 +131,7 @@ int RunServe(const ServeFlags& flags, const core::Env& env) {
   // SIGTERM as soon as it sees it must get a graceful shutdown, not the default action.
   http::ShutdownSignals signals;
   gateway::GatewayOptions gateway_options(std::move(config->gateway));
-  gateway_options.version = BEDROCK_VERSION;
+  gateway_options.version = kBedrockVersion;
   auto gateway = gateway::Gateway::Create(std::move(gateway_options));
   if (!gateway.ok()) {
     BEDROCK_LOG_ERROR(kComponent, "cannot start the gateway", {{"error", gateway.error()}});
