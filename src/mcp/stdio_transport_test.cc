@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "mcp/client.h"
 #include "mcp/testing/test_util.h"
@@ -35,6 +40,17 @@ StdioServerParams TestServerIn(std::string mode) {
 }
 
 json::object Args(std::string_view text) { return json::parse(text).as_object(); }
+
+// Our child processes, in any state (running, exiting, or exited and never reaped).
+std::vector<int> ChildProcesses() {
+  std::vector<int> pids;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream children(task.path() / "children");
+    for (int pid; children >> pid;) pids.push_back(pid);
+  }
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
 
 Awaitable<core::Result<std::shared_ptr<Client>>> ConnectTo(asio::any_io_executor ex,
                                                            StdioServerParams params,
@@ -95,6 +111,48 @@ TEST(StdioTransportTest, CommandNotFoundIsAClearError) {
       EXPECT_EQ(transport.error().code(), core::ErrorCode::kNotFound);
       EXPECT_NE(transport.error().message().find("server 'ghost'"), std::string::npos);
     }
+    co_return;
+  });
+}
+
+// execve fails in the forked child (ENOEXEC: executable bits on a file that is no program). The
+// child must leave at once (not run our exit handlers) and be reaped before Spawn returns.
+TEST(StdioTransportTest, FileThatCannotBeExecutedIsAClearErrorAndLeavesNoChild) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("bedrock-stdio-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto not_a_program = dir / "not-a-program";
+  std::ofstream(not_a_program) << "\x01\x02 this is no program\n";
+  std::filesystem::permissions(not_a_program, std::filesystem::perms::owner_all);
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto children_before = ChildProcesses();
+    StdioServerParams params;
+    params.name = "broken";
+    params.command = not_a_program.string();
+    auto transport = SpawnStdioServer(ex, std::move(params));
+    EXPECT_FALSE(transport.ok());
+    if (!transport.ok()) {
+      EXPECT_EQ(transport.error().code(), core::ErrorCode::kUnavailable);
+      EXPECT_NE(transport.error().message().find("cannot start"), std::string::npos);
+    }
+    EXPECT_EQ(ChildProcesses(), children_before);
+    co_return;
+  });
+  std::filesystem::remove_all(dir);
+}
+
+// The chdir to a missing working directory fails in the child, before execve.
+TEST(StdioTransportTest, MissingWorkingDirectoryIsAClearErrorAndLeavesNoChild) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    auto children_before = ChildProcesses();
+    StdioServerParams params = TestServer();
+    params.cwd = "/nonexistent/bedrock-mcp-test-dir";
+    auto transport = SpawnStdioServer(ex, std::move(params));
+    EXPECT_FALSE(transport.ok());
+    if (!transport.ok()) {
+      EXPECT_EQ(transport.error().code(), core::ErrorCode::kUnavailable);
+    }
+    EXPECT_EQ(ChildProcesses(), children_before);
     co_return;
   });
 }
