@@ -16,8 +16,12 @@
 // machine shared with other jobs, calls_per_cpu_s (calls over client+server CPU seconds) is the
 // steadier figure; wall-clock rps and latencies are printed too.
 //
+// --protocol-version pins the revision (mcp::ClientOptions::protocol_version: 2026-07-28 fails
+// against a server that does not speak it; 2025-11-25 runs the initialize handshake); without it
+// the client negotiates. The line says which revision was spoken ("protocol").
+//
 //   mcp_call_bench [--concurrency N] [--seconds S] [--warmup S] [--message TEXT]
-//                  (--url URL [--server-pid PID] | -- COMMAND ARGS...)
+//                  [--protocol-version V] (--url URL [--server-pid PID] | -- COMMAND ARGS...)
 #include <dirent.h>
 #include <unistd.h>
 
@@ -58,6 +62,7 @@ struct Flags {
   double warmup = 1;
   std::string message = "hello";
   std::string url;
+  std::string protocol_version;  // empty: negotiate
   int server_pid = 0;
   std::vector<std::string> command;
 };
@@ -138,7 +143,7 @@ mcp::Awaitable<void> Caller(mcp::Client& client, const Flags& flags, Run& run) {
 int Usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--concurrency N] [--seconds S] [--warmup S] [--message TEXT]\n"
-               "          (--url URL [--server-pid PID] | -- COMMAND ARGS...)\n",
+               "          [--protocol-version V] (--url URL [--server-pid PID] | -- COMMAND ARGS...)\n",
                argv0);
   return 2;
 }
@@ -166,6 +171,8 @@ int main(int argc, char** argv) {
       flags.message = value;
     } else if (flag == "--url") {
       flags.url = value;
+    } else if (flag == "--protocol-version") {
+      flags.protocol_version = value;
     } else if (flag == "--server-pid") {
       flags.server_pid = std::atoi(value);
     } else {
@@ -212,9 +219,11 @@ int main(int argc, char** argv) {
   Run run;
   int exit_code = 1;
   double client_cpu = 0, server_cpu = 0, window = 0;
+  std::string protocol;
   auto main_task = [&]() -> mcp::Awaitable<void> {
     mcp::ClientOptions options;
     options.peer_name = "bench server";
+    options.protocol_version = flags.protocol_version;
     auto connected = co_await mcp::Client::Connect(
         transport, mcp::Implementation("bedrock-mcp-bench", "1.0"), std::move(options));
     if (!connected.ok()) {
@@ -222,6 +231,7 @@ int main(int argc, char** argv) {
       co_return;
     }
     auto client = *connected;
+    protocol = client->protocol_version();
     // One checked call first: both servers must answer the same text.
     json::object args;
     args["message"] = flags.message;
@@ -273,6 +283,7 @@ int main(int argc, char** argv) {
   json::object out;
   out["client"] = "bedrock";
   out["transport"] = transport_name;
+  out["protocol"] = protocol;
   out["concurrency"] = flags.concurrency;
   out["calls"] = lat.size();
   out["errors"] = run.errors;

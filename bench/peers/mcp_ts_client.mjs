@@ -1,20 +1,19 @@
 // The reference client of the mcp bench section: the same load as bench/mcp_call_bench.cc with the
-// MCP TypeScript SDK v1's Client (@modelcontextprotocol/sdk, pinned in package-lock.json): N
-// concurrent callers (async loops on one Client) call the server's `echo` tool back to back for
-// --seconds after a --warmup, over stdio (the SDK spawns the command after `--`) or Streamable
-// HTTP (--url). Prints the same JSON line as the C++ driver, with "client":"ts-sdk".
+// MCP TypeScript SDK's Client, v1 (@modelcontextprotocol/sdk) or with --sdk v2
+// (@modelcontextprotocol/client, pinned to --protocol-version, 2026-07-28 by default; HTTP only),
+// both pinned in package-lock.json: N concurrent callers (async loops on one Client) call the
+// server's `echo` tool back to back for --seconds after a --warmup, over stdio (the SDK spawns the
+// command after `--`) or Streamable HTTP (--url). Prints the same JSON line as the C++ driver,
+// with "client":"ts-sdk" or "ts-sdk-v2" and the revision the transport negotiated ("protocol").
 //
 // CPU time: ours from process.cpuUsage() (every thread: JIT, GC), the server's from
 // /proc/<pid>/stat of --server-pid or, for stdio, of our children; both over the measured window.
 //
 //   node bench/peers/mcp_ts_client.mjs [--concurrency N] [--seconds S] [--warmup S]
-//       [--message TEXT] (--url URL [--server-pid PID] | -- COMMAND ARGS...)
+//       [--message TEXT] [--sdk v1|v2 [--protocol-version V]]
+//       (--url URL [--server-pid PID] | -- COMMAND ARGS...)
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const { values: args, positionals: command } = parseArgs({
   allowPositionals: true,
@@ -25,11 +24,15 @@ const { values: args, positionals: command } = parseArgs({
     message: { type: 'string', default: 'hello' },
     url: { type: 'string' },
     'server-pid': { type: 'string' },
+    sdk: { type: 'string', default: 'v1' },
+    'protocol-version': { type: 'string', default: '2026-07-28' },
   },
 });
-if (!args.url === (command.length === 0)) {
+if (!args.url === (command.length === 0) || !['v1', 'v2'].includes(args.sdk) ||
+    (args.sdk === 'v2' && !args.url)) {
   console.error('usage: mcp_ts_client.mjs [--concurrency N] [--seconds S] [--warmup S] ' +
-                '[--message TEXT] (--url URL [--server-pid PID] | -- COMMAND ARGS...)');
+                '[--message TEXT] [--sdk v1|v2 [--protocol-version V]] ' +
+                '(--url URL [--server-pid PID] | -- COMMAND ARGS...)');
   process.exit(2);
 }
 const concurrency = Math.max(1, Number(args.concurrency));
@@ -60,10 +63,27 @@ function serverCpuSeconds() {
   return childPids().reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
 }
 
-const transport = args.url
-  ? new StreamableHTTPClientTransport(new URL(args.url))
-  : new StdioClientTransport({ command: command[0], args: command.slice(1), stderr: 'ignore' });
-const client = new Client({ name: 'ts-sdk-bench-client', version: '1.0.0' });
+let client;
+let transport;
+if (args.sdk === 'v2') {
+  const sdk = await import('@modelcontextprotocol/client');
+  transport = new sdk.StreamableHTTPClientTransport(new URL(args.url));
+  client = new sdk.Client({ name: 'ts-sdk-v2-bench-client', version: '1.0.0' }, {
+    versionNegotiation: { mode: { pin: args['protocol-version'] } },
+  });
+} else {
+  const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+  if (args.url) {
+    const { StreamableHTTPClientTransport } =
+      await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    transport = new StreamableHTTPClientTransport(new URL(args.url));
+  } else {
+    const { StdioClientTransport } = await import('@modelcontextprotocol/sdk/client/stdio.js');
+    transport = new StdioClientTransport({ command: command[0], args: command.slice(1),
+      stderr: 'ignore' });
+  }
+  client = new Client({ name: 'ts-sdk-bench-client', version: '1.0.0' });
+}
 await client.connect(transport);
 
 const check = await client.callTool({ name: 'echo', arguments: { message: args.message } });
@@ -71,6 +91,8 @@ if (check.isError || !check.content?.length) {
   console.error(`mcp_ts_client: echo failed: ${JSON.stringify(check)}`);
   process.exit(1);
 }
+// The revision the transport speaks (v1 stdio transports do not say: null).
+const protocol = transport.protocolVersion ?? null;
 
 const now = () => performance.now();
 const measureStart = now() + Number(args.warmup) * 1000;
@@ -118,8 +140,9 @@ const percentile = (p) => latencies.length
   ? latencies[Math.min(latencies.length - 1, Math.round(p * (latencies.length - 1)))] : 0;
 const window = (lastDone - measureStart) / 1000;
 const out = {
-  client: 'ts-sdk',
+  client: args.sdk === 'v2' ? 'ts-sdk-v2' : 'ts-sdk',
   transport: args.url ? 'http' : 'stdio',
+  protocol,
   concurrency,
   calls: latencies.length,
   errors,
