@@ -36,15 +36,6 @@ json::object Question(std::string_view text, int max_tokens) {
   return params;
 }
 
-// The `field` of an accepted elicitation's content, or "(none)".
-std::string FormField(const json::value& answer, std::string_view field) {
-  const json::object* o = answer.if_object();
-  const json::value* c = o ? o->if_contains("content") : nullptr;
-  const json::value* v = c && c->is_object() ? c->get_object().if_contains(field) : nullptr;
-  if (v == nullptr) return "(none)";
-  return v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
-}
-
 std::string RootList(const json::array& roots) {
   std::string out;
   for (const json::value& root : roots) {
@@ -243,9 +234,18 @@ void AddInputRequiredTools(Server& server) {
 
 }  // namespace
 
+std::string FormField(const json::value& answer, std::string_view field) {
+  const json::object* o = answer.if_object();
+  const json::value* c = o ? o->if_contains("content") : nullptr;
+  const json::value* v = c && c->is_object() ? c->get_object().if_contains(field) : nullptr;
+  if (v == nullptr) return "(none)";
+  return v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
+}
+
 void AddModernFixtures(Server& server) {
   AddStatelessTools(server);
   AddInputRequiredTools(server);
+  AddTaskFixtures(server);
 }
 
 }  // namespace bedrock::mcp::internal

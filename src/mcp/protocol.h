@@ -108,11 +108,13 @@ inline constexpr std::string_view kLoggingSetLevel = "logging/setLevel";
 inline constexpr std::string_view kSamplingCreateMessage = "sampling/createMessage";
 inline constexpr std::string_view kElicitationCreate = "elicitation/create";
 inline constexpr std::string_view kRootsList = "roots/list";
-// Tasks (2025-11-25, experimental).
+// Tasks (2025-11-25, experimental; tasks/result and tasks/list are gone from the 2026-07-28
+// extension, which adds tasks/update).
 inline constexpr std::string_view kTasksGet = "tasks/get";
 inline constexpr std::string_view kTasksResult = "tasks/result";
 inline constexpr std::string_view kTasksCancel = "tasks/cancel";
 inline constexpr std::string_view kTasksList = "tasks/list";
+inline constexpr std::string_view kTasksUpdate = "tasks/update";
 // 2026-07-28.
 inline constexpr std::string_view kServerDiscover = "server/discover";
 inline constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
@@ -181,6 +183,9 @@ inline constexpr std::string_view kResultInputRequired = "input_required";
 inline constexpr std::string_view kInputRequestsKey = "inputRequests";
 inline constexpr std::string_view kInputResponsesKey = "inputResponses";
 inline constexpr std::string_view kRequestStateKey = "requestState";
+// The tasks extension (SEP-2663), negotiated under capabilities.extensions.
+inline constexpr std::string_view kTasksExtension = "io.modelcontextprotocol/tasks";
+inline constexpr std::string_view kResultTask = "task";
 // Cacheable results (SEP-2549).
 inline constexpr std::string_view kTtlMsKey = "ttlMs";
 inline constexpr std::string_view kCacheScopeKey = "cacheScope";

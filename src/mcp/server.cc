@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,6 +14,7 @@
 #include <charconv>
 
 #include "mcp/internal/modern_http.h"
+#include "mcp/internal/task_store.h"
 #include "mcp/protocol.h"
 
 namespace bedrock::mcp {
@@ -70,6 +72,10 @@ json::object ToolToJson(const Tool& tool, std::string_view version) {
   if (!tool.annotations.empty()) o["annotations"] = tool.annotations;
   if (!tool.icons.empty()) o["icons"] = tool.icons;
   if (!tool.meta.empty()) o["_meta"] = tool.meta;
+  if (tool.task_support != TaskSupport::kForbidden) {
+    o["execution"] = json::object{
+        {"taskSupport", tool.task_support == TaskSupport::kRequired ? "required" : "optional"}};
+  }
   AdaptTool(o, version);
   return o;
 }
@@ -297,6 +303,28 @@ Awaitable<core::Result<json::object>> ServerContext::RequestInputs(
     BEDROCK_CO_TRY(CheckCapability(r.method, r.params));
   }
   json::object answers;
+  if (task_input_) {
+    // The work of a task: the client answers through tasks/update.
+    json::object pending;
+    for (auto& r : requests) {
+      if (task_answers_.contains(r.key)) continue;
+      json::object request{{"method", r.method}};
+      if (!r.params.empty() || r.method != method::kRootsList)
+        request["params"] = std::move(r.params);
+      pending[r.key] = std::move(request);
+    }
+    json::object given = task_answers_;
+    if (!pending.empty()) {
+      BEDROCK_CO_TRY_ASSIGN(json::object asked, co_await task_input_(std::move(pending)));
+      for (auto& [key, answer] : asked) given[key] = std::move(answer);
+    }
+    for (const auto& r : requests) {
+      json::value& answer = given[r.key];
+      BEDROCK_CO_TRY(ValidateInputResponse(r.method, r.key, answer));
+      answers[r.key] = std::move(answer);
+    }
+    co_return answers;
+  }
   if (round_ == nullptr) {
     // A session client: ask over the session, one request after the other.
     for (auto& r : requests) {
@@ -438,7 +466,14 @@ struct Server::Listener {
 Server::Server(Implementation info, ServerOptions options)
     : info_(std::move(info)),
       options_(std::move(options)),
-      state_codec_(options_.request_state_secret, options_.request_state_ttl) {}
+      state_codec_(options_.request_state_secret, options_.request_state_ttl),
+      tasks_store_(std::make_shared<internal::TaskStore>([this] {
+        internal::TaskStore::Options task_options;
+        task_options.ttl = options_.task_ttl;
+        task_options.poll_interval = options_.task_poll_interval;
+        task_options.max_tasks = options_.max_tasks;
+        return task_options;
+      }())) {}
 
 Server::~Server() = default;
 
@@ -609,6 +644,12 @@ json::object Server::Capabilities(std::string_view version) const {
     caps["resources"] = json::object{{"subscribe", true}, {"listChanged", true}};
   }
   if (!prompts_.items.empty()) caps["prompts"] = json::object{{"listChanged", true}};
+  if (IsSupportedModernVersion(version) &&
+      std::any_of(tools_.items.begin(), tools_.items.end(), [](const auto& entry) {
+        return entry.second->task_support != TaskSupport::kForbidden;
+      })) {
+    caps["extensions"] = json::object{{kTasksExtension, json::object()}};
+  }
   return caps;
 }
 
@@ -719,6 +760,47 @@ std::string PrincipalOf(const RequestContext& request) {
   return context ? context->principal : std::string();
 }
 
+// Whether the request declares the tasks extension (its _meta clientCapabilities.extensions).
+bool DeclaresTasks(const RequestMeta& meta) {
+  const json::value* extensions = meta.client_capabilities.if_contains("extensions");
+  return extensions != nullptr && extensions->is_object() &&
+         extensions->get_object().contains(kTasksExtension);
+}
+
+RpcError MissingTasksExtension(std::string message) {
+  json::object required{{"extensions", json::object{{kTasksExtension, json::object()}}}};
+  return RpcError{
+      kMissingRequiredClientCapability,
+      message + ": the client must declare the " + std::string(kTasksExtension) + " extension",
+      json::object{{"requiredCapabilities", std::move(required)}}};
+}
+
+// The work of one task: the tool's handler, its outcome stored for tasks/get. Owns everything it
+// uses (the store, the tool, a detached request context, a copy of the request's _meta), so it
+// outlives the request that started it.
+Awaitable<void> RunToolTask(std::shared_ptr<internal::TaskStore> store, std::string task_id,
+                            std::shared_ptr<const Tool> tool, json::object arguments,
+                            json::object answers, std::shared_ptr<ServerSession> session,
+                            std::shared_ptr<RequestContext> request,
+                            std::shared_ptr<const RequestMeta> meta,
+                            std::shared_ptr<asio::cancellation_signal> keep_signal) {
+  (void)keep_signal;  // bound to this coroutine's slot: kept alive while it runs
+  co_await asio::this_coro::throw_if_cancelled(false);
+  ServerContext context(*request, session, meta.get(), nullptr);
+  context.SetTaskInput(
+      [store, task_id](json::object requests) {
+        return store->WaitForInput(task_id, std::move(requests));
+      },
+      std::move(answers));
+  auto result = co_await tool->handler(std::move(arguments), context);
+  if (request->cancelled()) co_return;  // tasks/cancel already settled the status
+  json::object out = result.ok()
+                         ? std::move(*result).ToJson()
+                         : std::move(CallToolResult::Error(result.error().message())).ToJson();
+  AdaptCallToolResult(out, meta->protocol_version);
+  store->Complete(task_id, std::move(out));
+}
+
 }  // namespace
 
 void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) {
@@ -780,11 +862,86 @@ void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) 
       [this, ss](json::value params, RequestContext& request, const RequestMeta&) {
         return Listen(ss, std::move(params), request);
       });
+  for (std::string_view tasks_method :
+       {method::kTasksGet, method::kTasksUpdate, method::kTasksCancel}) {
+    add(tasks_method,
+        [this, tasks_method](json::value params, RequestContext& request, const RequestMeta& meta)
+            -> Awaitable<Reply> { co_return TasksRequest(tasks_method, params, request, meta); });
+  }
   // The session engine answers ping itself; 2026-07-28 removed it.
   session.SetRequestHandler(
       std::string(method::kPing), [](json::value, RequestContext&) -> Awaitable<Reply> {
         co_return RpcError{kMethodNotFound, "method not found: ping", nullptr};
       });
+}
+
+Awaitable<Reply> Server::StartToolTask(std::shared_ptr<ServerSession> s,
+                                       std::shared_ptr<const Tool> tool, json::object arguments,
+                                       RequestContext& request, const RequestMeta& meta,
+                                       json::object answers) {
+  asio::any_io_executor executor = co_await asio::this_coro::executor;
+  std::shared_ptr<const MessageContext> message_context;
+  if (const MessageContext* context = request.message_context()) {
+    message_context = std::make_shared<const MessageContext>(*context);
+  }
+  auto detached = RequestContext::Detached(request.id(), std::string(method::kToolsCall),
+                                           std::move(message_context));
+  // Marked on the task's executor before its signal fires, so the handler sees cancelled().
+  auto created = tasks_store_->Create(PrincipalOf(request), executor,
+                                      [detached] { detached->MarkCancelled(); });
+  if (!created.ok()) co_return created.error();
+  const internal::TaskSnapshot& task = *created;
+  auto signal = tasks_store_->Signal(task.id);
+  auto meta_copy = std::make_shared<const RequestMeta>(meta);
+  auto store = tasks_store_;
+  // The task is in the store before the CreateTaskResult leaves: a tasks/get right after it
+  // finds it (SEP-2663's durable create).
+  asio::co_spawn(
+      executor,
+      RunToolTask(store, task.id, std::move(tool), std::move(arguments), std::move(answers), s,
+                  detached, meta_copy, signal),
+      asio::bind_cancellation_slot(signal->slot(), [store, id = task.id](std::exception_ptr error) {
+        if (!error) return;
+        std::string what = "the task's tool failed";
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        store->Fail(id, RpcError{kInternalError, what, nullptr});
+      }));
+  json::object result = task.ToJson(/*detailed=*/false);
+  result[kResultTypeKey] = kResultTask;
+  co_return result;
+}
+
+Reply Server::TasksRequest(std::string_view method, const json::value& params,
+                           const RequestContext& request, const RequestMeta& meta) {
+  if (!DeclaresTasks(meta)) {
+    return MissingTasksExtension(std::string(method) + " needs the tasks extension");
+  }
+  auto task_id = StringParam(params, "taskId");
+  if (!task_id) return InvalidParams(std::string(method) + " needs a taskId");
+  const std::string principal = PrincipalOf(request);
+  if (method == method::kTasksCancel) {
+    if (!tasks_store_->Cancel(*task_id, principal)) {
+      return InvalidParams("unknown task: " + *task_id);
+    }
+    return json::object();  // an empty ack; the status shows on the next tasks/get
+  }
+  auto task = tasks_store_->Find(*task_id, principal);
+  if (!task) return InvalidParams("unknown task: " + *task_id);
+  if (method == method::kTasksUpdate) {
+    const json::value* responses = params.get_object().if_contains(kInputResponsesKey);
+    if (responses == nullptr || !responses->is_object()) {
+      return InvalidParams("tasks/update needs an inputResponses object");
+    }
+    // Answers to requests the task did not make (or made and got) change nothing.
+    tasks_store_->ProvideInput(*task_id, principal, responses->get_object());
+    return json::object();
+  }
+  return task->ToJson(/*detailed=*/true);
 }
 
 Awaitable<Reply> Server::Listen(std::shared_ptr<ServerSession> s, json::value params,
@@ -1055,6 +1212,27 @@ Awaitable<Reply> Server::CallTool(std::shared_ptr<ServerSession> s, json::value 
     if (auto mismatch = internal::ValidateParamHeaders(request.message_context()->headers,
                                                        tool->input_schema, arguments)) {
       co_return std::move(*mismatch);
+    }
+  }
+  if (meta != nullptr && tool->task_support != TaskSupport::kForbidden) {
+    if (DeclaresTasks(*meta)) {
+      json::object answers;
+      if (!tool->inputs_before_task.empty()) {
+        // SEP-2322 rounds first; the task is created on the round that brings every answer.
+        InputRound round;
+        RequestStateBinding binding(std::string(method::kToolsCall), *name, PrincipalOf(request));
+        if (auto error = BeginRound(params, state_codec_, binding, round)) co_return *error;
+        ServerContext context(request, s, meta, &round);
+        auto given = co_await context.RequestInputs(tool->inputs_before_task);
+        if (auto interim = EndRound(round, state_codec_, binding)) co_return std::move(*interim);
+        if (!given.ok()) co_return given.error();
+        answers = std::move(*given);
+      }
+      co_return co_await StartToolTask(s, std::move(tool), std::move(arguments), request, *meta,
+                                       std::move(answers));
+    }
+    if (tool->task_support == TaskSupport::kRequired) {
+      co_return MissingTasksExtension(fmt::format("tool {} runs only as a task", *name));
     }
   }
   InputRound round;

@@ -41,6 +41,9 @@ namespace bedrock::mcp {
 
 class Server;
 class ServerSession;
+namespace internal {
+class TaskStore;
+}  // namespace internal
 
 // One request for input from the client (ElicitRequest, CreateMessageRequest or ListRootsRequest),
 // named by a key unique within the handler. Not an aggregate: see SendOptions in transport.h.
@@ -136,6 +139,16 @@ class ServerContext {
   // with an InputRequiredResult, whatever the handler returns).
   bool input_required() const { return round_ != nullptr && !round_->requested.empty(); }
 
+  // For the work of a task (set by the server): how it asks for input, parking the task in
+  // input_required until tasks/update has answered every request; the answers by key.
+  using TaskInput =
+      std::function<Awaitable<core::Result<boost::json::object>>(boost::json::object requests)>;
+  // `answers`: input gathered before the task began (Tool::inputs_before_task), by key.
+  void SetTaskInput(TaskInput input, boost::json::object answers = {}) {
+    task_input_ = std::move(input);
+    task_answers_ = std::move(answers);
+  }
+
   // Closes the HTTP stream this request's messages travel on, keeping the request running; the
   // client resumes with Last-Event-ID (Transport::CloseRequestStream). False when impossible.
   bool CloseSseStream();
@@ -151,8 +164,15 @@ class ServerContext {
   std::shared_ptr<ServerSession> session_;
   const RequestMeta* meta_;
   InputRound* round_;
+  TaskInput task_input_;
+  boost::json::object task_answers_;
   std::map<std::string, int, std::less<>> auto_keys_;
 };
+
+// Whether a tool runs as a task of the tasks extension (io.modelcontextprotocol/tasks, SEP-2663):
+// kOptional tools become tasks for clients that declare the extension and run as usual for the
+// others; kRequired tools refuse clients without it (-32021).
+enum class TaskSupport { kForbidden, kOptional, kRequired };
 
 struct Tool {
   using Handler = std::function<Awaitable<core::Result<CallToolResult>>(
@@ -166,6 +186,15 @@ struct Tool {
   boost::json::object annotations;  // ToolAnnotations: readOnlyHint, destructiveHint, ...
   boost::json::array icons;
   boost::json::object meta;
+  // As a task, tools/call is answered at once with a CreateTaskResult and the handler runs on
+  // after the request; its result (or isError result) is kept for tasks/get, an exception it
+  // throws fails the task with -32603, and tasks/cancel cancels it. Its ServerContext then has
+  // no request to talk on: progress is dropped, logging and input requests fail.
+  TaskSupport task_support = TaskSupport::kForbidden;
+  // Input a task needs before it starts: gathered from 2026-07-28 clients with InputRequired
+  // rounds (SEP-2322) before the task is created, then handed to the handler's matching
+  // ServerContext input calls at once. Empty: the task starts at once and asks while it runs.
+  std::vector<InputRequest> inputs_before_task;
   // A returned Error becomes a tool result with isError (the model sees the message); protocol
   // errors (unknown tool, missing required arguments) are answered with -32602 before it runs.
   Handler handler;
@@ -241,6 +270,12 @@ struct ServerOptions {
   // process. request_state_ttl bounds how long a client may take to answer.
   std::string request_state_secret;
   std::chrono::milliseconds request_state_ttl{std::chrono::minutes(10)};
+  // Tasks (2026-07-28 tasks extension): how long an ended task's result stays readable after its
+  // last change, the poll interval suggested to clients, and how many tasks (running and ended)
+  // the server holds at most. Tasks live in this process: a replica does not see another's.
+  std::chrono::milliseconds task_ttl{std::chrono::hours(1)};
+  std::chrono::milliseconds task_poll_interval{500};
+  size_t max_tasks = 10'000;
 };
 
 // One connected client. Created by Server::Serve; lives while its transport is open.
@@ -363,11 +398,18 @@ class Server {
                             RequestContext& request, const RequestMeta* meta = nullptr);
   Awaitable<Reply> Listen(std::shared_ptr<ServerSession> s, boost::json::value params,
                           RequestContext& request);
+  // The tasks extension: tools/call of a task-capable tool, and the tasks/* methods.
+  Awaitable<Reply> StartToolTask(std::shared_ptr<ServerSession> s, std::shared_ptr<const Tool> tool,
+                                 boost::json::object arguments, RequestContext& request,
+                                 const RequestMeta& meta, boost::json::object answers);
+  Reply TasksRequest(std::string_view method, const boost::json::value& params,
+                     const RequestContext& request, const RequestMeta& meta);
 
   Implementation info_;
   ServerOptions options_;
   const RequestStateCodec state_codec_;
-  mutable std::mutex mutex_;  // guards everything below
+  const std::shared_ptr<internal::TaskStore> tasks_store_;  // shared with running tasks
+  mutable std::mutex mutex_;                                // guards everything below
   Registry<Tool> tools_;
   Registry<Resource> resources_;
   Registry<TemplateEntry> templates_;

@@ -421,9 +421,18 @@ void Session::FailEverything(const core::Error& reason) {
 
 // --- RequestContext ---
 
+std::shared_ptr<RequestContext> RequestContext::Detached(
+    RequestId id, std::string method, std::shared_ptr<const MessageContext> context) {
+  auto detached = std::make_shared<RequestContext>();
+  detached->id_ = std::move(id);
+  detached->method_ = std::move(method);
+  detached->context_ = std::move(context);
+  return detached;
+}
+
 Awaitable<core::Status> RequestContext::NotifyProgress(double progress, std::optional<double> total,
                                                        std::string_view message) {
-  if (progress_token_.is_null()) co_return core::OkStatus();
+  if (progress_token_.is_null() || session_ == nullptr) co_return core::OkStatus();
   json::object params;
   params[kProgressTokenKey] = progress_token_;
   params["progress"] = JsonNumber(progress);
@@ -437,12 +446,20 @@ Awaitable<core::Status> RequestContext::NotifyProgress(double progress, std::opt
 }
 
 Awaitable<core::Status> RequestContext::Notify(std::string_view method, json::value params) {
+  if (session_ == nullptr) {
+    co_return core::Error::FailedPrecondition("{}: the request this work began with is over",
+                                              method);
+  }
   SendOptions send(id_, context_);
   co_return co_await session_->Notify(method, std::move(params), std::move(send));
 }
 
 Awaitable<core::Result<json::value>> RequestContext::Call(std::string_view method,
                                                           json::value params, CallOptions options) {
+  if (session_ == nullptr) {
+    co_return core::Error::FailedPrecondition("{}: the request this work began with is over",
+                                              method);
+  }
   options.send = SendOptions{id_, context_};
   co_return co_await session_->Call(method, std::move(params), std::move(options));
 }

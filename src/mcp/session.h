@@ -78,6 +78,13 @@ struct CallOptions {
 // What a request handler gets besides its params. Valid until the handler's coroutine finishes.
 class RequestContext {
  public:
+  // A context for work that outlives its request (a task of the tasks extension, answered long
+  // after the request was): no session, so Notify and Call fail with kFailedPrecondition and
+  // NotifyProgress does nothing; cancelled() turns true with MarkCancelled.
+  static std::shared_ptr<RequestContext> Detached(RequestId id, std::string method,
+                                                  std::shared_ptr<const MessageContext> context);
+  void MarkCancelled() { cancelled_ = true; }
+
   const RequestId& id() const { return id_; }
   const std::string& method() const { return method_; }
   // The carrying transport's context (HTTP headers, principal); null for stdio.

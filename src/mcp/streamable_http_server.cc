@@ -1,7 +1,6 @@
 #include "mcp/streamable_http_server.h"
 
 #include <fmt/format.h>
-#include <sys/random.h>
 
 #include <algorithm>
 #include <atomic>
@@ -25,6 +24,7 @@
 
 #include "mcp/internal/async_queue.h"
 #include "mcp/internal/modern_http.h"
+#include "mcp/internal/random_id.h"
 #include "mcp/protocol.h"
 
 namespace bedrock::mcp {
@@ -41,21 +41,7 @@ std::string Lower(std::string_view text) {
 }
 
 // 32 bytes from the kernel's CSPRNG as 64 hex digits (visible ASCII, as the spec requires).
-std::string NewSessionId() {
-  unsigned char bytes[32];
-  size_t got = 0;
-  while (got < sizeof(bytes)) {
-    ssize_t n = getrandom(bytes + got, sizeof(bytes) - got, 0);
-    if (n > 0) got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
-}
+std::string NewSessionId() { return internal::RandomHexId(32); }
 
 http::Response JsonRpcErrorResponse(int status, int code, std::string_view message) {
   boost::json::object error{{"code", code}, {"message", message}};

@@ -21,6 +21,11 @@ namespace bedrock::mcp::internal {
 // Every fixture also works for older clients (input arrives over the session instead).
 void AddModernFixtures(Server& server);
 
+// The tasks extension's fixtures (everything_tasks.cc): greet (never a task), slow_compute
+// (optional task, `seconds` of work, cancellable), failing_job (required task, a tool error after
+// ~1 s), protocol_error_job (optional task that throws: the task fails with -32603).
+void AddTaskFixtures(Server& server);
+
 // --- Builders (defined in everything_server.cc). ---
 boost::json::object Schema(std::string_view text);  // parses a literal JSON object
 boost::json::object NoArguments();                  // {"type":"object","properties":{}}
@@ -32,6 +37,9 @@ Prompt MakePrompt(std::string name, std::string title, std::string description,
 GetPromptResult UserMessages(std::initializer_list<boost::json::object> blocks);
 // The text of a sampling answer (CreateMessageResult), "No response" when it has none.
 std::string SampledText(const boost::json::value& result);
+// The `field` of an accepted elicitation's content (its JSON when not a string), or "(none)"
+// (defined in everything_modern.cc).
+std::string FormField(const boost::json::value& answer, std::string_view field);
 // "<prefix>: action=<action>, content=<content JSON>" for an ElicitResult.
 std::string ElicitationSummary(std::string_view prefix, const boost::json::value& result);
 
