@@ -242,10 +242,33 @@ std::string FormField(const json::value& answer, std::string_view field) {
   return v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
 }
 
+// The skills extension's fixture: one skill with a supporting file in a subfolder (so
+// resources/directory/read has a folder to list).
+void AddSkillFixtures(Server& server) {
+  std::vector<SkillFile> files;
+  files.emplace_back("SKILL.md",
+                     "---\n"
+                     "name: pdf-processing\n"
+                     "description: Extract, fill, and assemble PDF documents\n"
+                     "license: Apache-2.0\n"
+                     "metadata:\n"
+                     "  author: bedrock-mcp\n"
+                     "  version: \"1.0\"\n"
+                     "---\n"
+                     "\n"
+                     "# PDF processing\n"
+                     "\n"
+                     "Read the forms guide in references/FORMS.md before filling a form.\n");
+  files.emplace_back("references/FORMS.md", "# Forms\n\nFill every field; leave none blank.\n");
+  auto skill = MakeSkill("pdf-processing", std::move(files));
+  if (skill.ok()) server.AddSkill(std::move(*skill));
+}
+
 void AddModernFixtures(Server& server) {
   AddStatelessTools(server);
   AddInputRequiredTools(server);
   AddTaskFixtures(server);
+  AddSkillFixtures(server);
 }
 
 }  // namespace bedrock::mcp::internal

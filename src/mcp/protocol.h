@@ -115,6 +115,10 @@ inline constexpr std::string_view kTasksResult = "tasks/result";
 inline constexpr std::string_view kTasksCancel = "tasks/cancel";
 inline constexpr std::string_view kTasksList = "tasks/list";
 inline constexpr std::string_view kTasksUpdate = "tasks/update";
+// The skills extension (SEP-2640).
+inline constexpr std::string_view kSkillsList = "skills/list";
+inline constexpr std::string_view kSkillsGet = "skills/get";
+inline constexpr std::string_view kResourcesDirectoryRead = "resources/directory/read";
 // 2026-07-28.
 inline constexpr std::string_view kServerDiscover = "server/discover";
 inline constexpr std::string_view kSubscriptionsListen = "subscriptions/listen";
@@ -186,6 +190,7 @@ inline constexpr std::string_view kRequestStateKey = "requestState";
 // The tasks extension (SEP-2663), negotiated under capabilities.extensions.
 inline constexpr std::string_view kTasksExtension = "io.modelcontextprotocol/tasks";
 inline constexpr std::string_view kResultTask = "task";
+inline constexpr std::string_view kSkillsExtension = "io.modelcontextprotocol/skills";
 // Cacheable results (SEP-2549).
 inline constexpr std::string_view kTtlMsKey = "ttlMs";
 inline constexpr std::string_view kCacheScopeKey = "cacheScope";

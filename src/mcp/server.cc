@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 #include <charconv>
+#include <set>
 
 #include "mcp/internal/modern_http.h"
 #include "mcp/internal/task_store.h"
@@ -505,6 +506,32 @@ void Server::AddResource(Resource resource) {
   Broadcast(notification::kResourcesListChanged);
 }
 
+void Server::AddSkill(Skill skill) {
+  auto shared = std::make_shared<const Skill>(std::move(skill));
+  for (const SkillFile& file : shared->files) {
+    Resource resource;
+    resource.uri = shared->FileUri(file.path);
+    resource.mime_type = file.path.ends_with(".md") ? "text/markdown" : "text/plain";
+    resource.size = static_cast<int64_t>(file.content.size());
+    if (file.path == "SKILL.md") {
+      resource.name = std::string(shared->frontmatter.at("name").get_string());
+      resource.description = std::string(shared->frontmatter.at("description").get_string());
+    } else {
+      resource.name = file.path;
+    }
+    const std::string* content = &file.content;  // lives as long as `shared`
+    resource.read = [shared, content, uri = resource.uri, mime = resource.mime_type](
+                        std::string, ServerContext&) -> Awaitable<core::Result<json::array>> {
+      json::object text{{"uri", uri}, {"mimeType", mime}, {"text", *content}};
+      co_return json::array{std::move(text)};
+    };
+    AddResource(std::move(resource));
+  }
+  std::string uri = shared->uri();
+  std::lock_guard lock(mutex_);
+  skills_.Put(std::move(uri), std::move(shared));
+}
+
 bool Server::RemoveResource(std::string_view uri) {
   bool removed;
   {
@@ -648,7 +675,12 @@ json::object Server::Capabilities(std::string_view version) const {
       std::any_of(tools_.items.begin(), tools_.items.end(), [](const auto& entry) {
         return entry.second->task_support != TaskSupport::kForbidden;
       })) {
-    caps["extensions"] = json::object{{kTasksExtension, json::object()}};
+    caps["extensions"].emplace_object()[kTasksExtension] = json::object();
+  }
+  if (IsSupportedModernVersion(version) && !skills_.items.empty()) {
+    json::value& extensions = caps["extensions"];
+    if (!extensions.is_object()) extensions.emplace_object();
+    extensions.get_object()[kSkillsExtension] = json::object{{"directoryRead", true}};
   }
   return caps;
 }
@@ -707,7 +739,8 @@ void Server::FinishModernResult(std::string_view method, Reply& reply) const {
   const bool cacheable = method == method::kServerDiscover || method == method::kToolsList ||
                          method == method::kPromptsList || method == method::kResourcesList ||
                          method == method::kResourcesTemplatesList ||
-                         method == method::kResourcesRead;
+                         method == method::kResourcesRead || method == method::kSkillsList ||
+                         method == method::kSkillsGet;
   if (cacheable && complete) {
     if (!result->contains(kTtlMsKey)) (*result)[kTtlMsKey] = options_.cache_ttl.count();
     if (!result->contains(kCacheScopeKey)) (*result)[kCacheScopeKey] = options_.cache_scope;
@@ -862,6 +895,12 @@ void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) 
       [this, ss](json::value params, RequestContext& request, const RequestMeta&) {
         return Listen(ss, std::move(params), request);
       });
+  for (std::string_view skills_method :
+       {method::kSkillsList, method::kSkillsGet, method::kResourcesDirectoryRead}) {
+    add(skills_method,
+        [this, skills_method](json::value params, RequestContext&, const RequestMeta&)
+            -> Awaitable<Reply> { co_return SkillsRequest(skills_method, params); });
+  }
   for (std::string_view tasks_method :
        {method::kTasksGet, method::kTasksUpdate, method::kTasksCancel}) {
     add(tasks_method,
@@ -914,6 +953,80 @@ Awaitable<Reply> Server::StartToolTask(std::shared_ptr<ServerSession> s,
   json::object result = task.ToJson(/*detailed=*/false);
   result[kResultTypeKey] = kResultTask;
   co_return result;
+}
+
+namespace {
+
+// A skills/list entry: {uri, frontmatter, resources: [{uri, digest, size}]}, SKILL.md first.
+json::object SkillEntry(const Skill& skill) {
+  json::array resources;
+  for (const SkillFile& file : skill.files) {
+    resources.push_back(json::object{{"uri", skill.FileUri(file.path)},
+                                     {"digest", SkillDigest(file.content)},
+                                     {"size", file.content.size()}});
+  }
+  return json::object{{"uri", skill.uri()},
+                      {"frontmatter", skill.frontmatter},
+                      {"resources", std::move(resources)}};
+}
+
+}  // namespace
+
+Reply Server::SkillsRequest(std::string_view method, const json::value& params) {
+  std::lock_guard lock(mutex_);
+  if (method == method::kSkillsList) {
+    auto bounds = PageBounds(params, skills_.order.size(), options_.page_size);
+    if (!bounds.ok()) return InvalidParams(bounds.error().message());
+    json::array entries;
+    for (size_t i = bounds->first; i < bounds->second; ++i) {
+      entries.push_back(SkillEntry(*skills_.items.at(skills_.order[i])));
+    }
+    json::object result{{"skills", std::move(entries)}};
+    if (bounds->second < skills_.order.size()) result["nextCursor"] = EncodeCursor(bounds->second);
+    return result;
+  }
+  auto uri = StringParam(params, "uri");
+  if (!uri) return InvalidParams(std::string(method) + " needs a uri");
+  if (method == method::kSkillsGet) {
+    auto it = skills_.items.find(*uri);
+    if (it == skills_.items.end()) return InvalidParams("unknown skill: " + *uri);
+    return json::object{{"skill", SkillEntry(*it->second)}};
+  }
+  // resources/directory/read: the direct children of a skill's folder ("skill://<path>" or a
+  // subfolder of it, with or without a trailing slash).
+  std::string folder = *uri;
+  while (folder.ends_with('/')) folder.pop_back();
+  for (const auto& key : skills_.order) {
+    const Skill& skill = *skills_.items.at(key);
+    const std::string root = "skill://" + skill.path;
+    if (folder != root && !folder.starts_with(root + "/")) continue;
+    const std::string prefix =
+        folder == root ? std::string() : folder.substr(root.size() + 1) + "/";
+    json::array children;
+    std::set<std::string> subfolders;
+    bool exists = prefix.empty();
+    for (const SkillFile& file : skill.files) {
+      if (!file.path.starts_with(prefix)) continue;
+      exists = true;
+      std::string_view rest = std::string_view(file.path).substr(prefix.size());
+      if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
+        std::string sub(rest.substr(0, slash));
+        if (subfolders.insert(sub).second) {
+          children.push_back(json::object{
+              {"uri", folder + "/" + sub}, {"name", sub}, {"mimeType", "inode/directory"}});
+        }
+        continue;
+      }
+      children.push_back(
+          json::object{{"uri", skill.FileUri(file.path)},
+                       {"name", std::string(rest)},
+                       {"mimeType", file.path.ends_with(".md") ? "text/markdown" : "text/plain"},
+                       {"size", file.content.size()}});
+    }
+    if (!exists) break;
+    return json::object{{"resources", std::move(children)}};
+  }
+  return InvalidParams("not a directory this server serves: " + *uri);
 }
 
 Reply Server::TasksRequest(std::string_view method, const json::value& params,

@@ -34,6 +34,7 @@
 #include "mcp/request_meta.h"
 #include "mcp/request_state.h"
 #include "mcp/session.h"
+#include "mcp/skills.h"
 #include "mcp/transport.h"
 #include "mcp/types.h"
 
@@ -335,6 +336,11 @@ class Server {
   void AddPrompt(Prompt prompt);
   bool RemovePrompt(std::string_view name);
   void SetCompletionHandler(CompletionHandler handler);
+  // Serves a skill (the skills extension, SEP-2640, for 2026-07-28 clients): each file becomes a
+  // resource (skill://<path>/<file>; SKILL.md named and described by its frontmatter), and the
+  // skill is listed by skills/list and skills/get; resources/directory/read lists its folders.
+  // Adding a skill of the same path replaces it.
+  void AddSkill(Skill skill);
 
   // Serves one client over `transport` (the server must outlive the session). The session
   // starts at once and ends when the transport closes.
@@ -402,6 +408,8 @@ class Server {
   Awaitable<Reply> StartToolTask(std::shared_ptr<ServerSession> s, std::shared_ptr<const Tool> tool,
                                  boost::json::object arguments, RequestContext& request,
                                  const RequestMeta& meta, boost::json::object answers);
+  // The skills extension: skills/list, skills/get, resources/directory/read.
+  Reply SkillsRequest(std::string_view method, const boost::json::value& params);
   Reply TasksRequest(std::string_view method, const boost::json::value& params,
                      const RequestContext& request, const RequestMeta& meta);
 
@@ -414,6 +422,7 @@ class Server {
   Registry<Resource> resources_;
   Registry<TemplateEntry> templates_;
   Registry<Prompt> prompts_;
+  Registry<Skill> skills_;  // by skill URI
   std::shared_ptr<const CompletionHandler> completion_;
   std::vector<std::weak_ptr<ServerSession>> sessions_;
   std::vector<std::weak_ptr<Listener>> listeners_;

@@ -111,3 +111,25 @@ test('conformance server --requirements 2025-11-25 passes in full', { timeout: 3
 // skips it), so it passes trivially.
 test('conformance server --requirements 2026-07-28 passes in full, the tasks extension included',
     { timeout: 300_000 }, () => passesInFull('2026-07-28'));
+
+// The skills extension (io.modelcontextprotocol/skills, SEP-2640) is outside the requirement
+// sets: its server scenarios run one by one, and every check must pass (none skipped: the server
+// declares the extension and directoryRead, so nothing is "not applicable").
+for (const scenario of [
+  'sep-2640-skills-enumeration', 'sep-2640-skills-manifest', 'sep-2640-skills-directory',
+]) {
+  test(`conformance server --scenario ${scenario} passes every check`, { timeout: 120_000 },
+      async () => {
+        const dir = path.join(outputDir, scenario);
+        const run = await runProcess(nodeBinary, [
+          conformance, 'server', '--url', server.url, '--scenario', scenario, '-o', dir,
+        ], { timeoutMs: 110_000 });
+        const output = run.stdout + run.stderr;
+        const checks = readChecks(dir);
+        assert.ok(checks.length >= 6, output);
+        const bad = checks.filter((c) => c.status !== 'SUCCESS');
+        assert.deepEqual(bad.map((c) => `${c.status} ${c.id}: ${c.errorMessage ?? ''}`), [],
+            output);
+        assert.equal(run.code, 0, output);
+      });
+}

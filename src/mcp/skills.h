@@ -1,0 +1,69 @@
+// Agent skills served over MCP (the skills extension, io.modelcontextprotocol/skills, SEP-2640):
+// a skill is a directory with a SKILL.md (YAML frontmatter with at least `name` and
+// `description`, then Markdown) and any supporting files. Server::AddSkill serves each file as a
+// `skill://<skill-path>/<file>` resource and lists the skill in skills/list and skills/get.
+//
+//   BEDROCK_TRY_ASSIGN(auto skills, mcp::LoadSkillsDirectory("skills/"));  // one skill per subdir
+//   for (auto& skill : skills) server.AddSkill(std::move(skill));
+//
+// The frontmatter parser reads the YAML subset skill files use: `key: value` scalars (plain,
+// 'single' or "double" quoted; true/false, integers and null are typed), and one level of nested
+// maps (`metadata:` followed by indented `key: value` lines). Anything else (lists, anchors,
+// multi-line scalars, tabs) is refused with the line number, never guessed at.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace bedrock::mcp {
+
+// One file of a skill: its path inside the skill's directory ("SKILL.md", "references/FORMS.md")
+// and its bytes.
+struct SkillFile {
+  SkillFile(std::string file_path, std::string file_content)
+      : path(std::move(file_path)), content(std::move(file_content)) {}
+  std::string path;
+  std::string content;
+};
+
+struct Skill {
+  // The skill path: one or more segments ("pdf-processing", "acme/pdf-processing"); the last one
+  // is the skill's name and equals frontmatter.name.
+  std::string path;
+  boost::json::object frontmatter;  // SKILL.md's frontmatter as JSON
+  std::vector<SkillFile> files;     // SKILL.md first
+
+  // skill://<path>/SKILL.md
+  std::string uri() const;
+  // skill://<path>/<file>
+  std::string FileUri(std::string_view file) const;
+};
+
+// Limits SEP-2640 sets on one skill.
+inline constexpr size_t kMaxSkillFiles = 512;
+inline constexpr size_t kMaxSkillBytes = 16 * 1024 * 1024;
+
+// The frontmatter of a SKILL.md (between the leading `---` lines). kInvalidArgument naming the
+// line for what the subset does not cover, a missing block, or a missing name/description.
+core::Result<boost::json::object> ParseSkillFrontmatter(std::string_view skill_md);
+
+// A skill from its files, checked: a SKILL.md with valid frontmatter; `path` segments of
+// lowercase letters, digits and hyphens (1-64 characters, no leading, trailing or double
+// hyphen) ending in frontmatter.name; file paths relative, without `.`/`..` segments or
+// backslashes, each once; at most kMaxSkillFiles files and kMaxSkillBytes bytes.
+core::Result<Skill> MakeSkill(std::string path, std::vector<SkillFile> files);
+
+// Every immediate subdirectory of `root` that holds a SKILL.md, as a skill named by the
+// directory (its files read recursively; symbolic links are refused, so a skill never serves a
+// file outside its directory). Sorted by name.
+core::Result<std::vector<Skill>> LoadSkillsDirectory(const std::filesystem::path& root);
+
+// "sha256:<64 lowercase hex digits>" of `bytes`.
+std::string SkillDigest(std::string_view bytes);
+
+}  // namespace bedrock::mcp
