@@ -107,6 +107,20 @@ Awaitable<core::Status> ReadEverything(mcp::Client& client) {
 // What each scenario's mock server waits for once the client is connected.
 Awaitable<core::Status> Exercise(mcp::Client& client, const std::string& scenario,
                                  const json::object& context) {
+  // The skills extension's client scenarios: list skills without reading any skill file, or
+  // load the first skill, which the mock serves tampered (the load must stop at SKILL.md).
+  if (scenario == "sep-2640-client-no-prefetch") {
+    BEDROCK_CO_TRY(co_await client.ListSkills());
+    co_return core::OkStatus();
+  }
+  if (scenario.starts_with("sep-2640-client-verify-")) {
+    BEDROCK_CO_TRY_ASSIGN(json::array skills, co_await client.ListSkills());
+    if (skills.empty() || !skills.front().is_object()) {
+      co_return core::Error::NotFound("the server lists no skill");
+    }
+    BEDROCK_CO_TRY(co_await client.LoadSkill(skills.front().get_object()));
+    co_return core::OkStatus();
+  }
   auto tools = co_await client.ListTools();
   if (!tools.ok()) co_return tools.error();
   if (scenario == "initialize" || scenario == "json-schema-ref-no-deref") {

@@ -11,7 +11,9 @@
 #include <boost/json.hpp>
 #include <unordered_set>
 
+#include "core/base64.h"
 #include "mcp/internal/error_detail_transport.h"
+#include "mcp/skills.h"
 
 namespace bedrock::mcp {
 namespace asio = boost::asio;
@@ -578,6 +580,48 @@ Awaitable<core::Result<json::array>> Client::ListTools(CallOptions options) {
 Awaitable<core::Result<json::array>> Client::ListResources(CallOptions options) {
   co_return co_await ListAll(method::kResourcesList, "resources", std::move(options));
 }
+Awaitable<core::Result<json::array>> Client::ListSkills(CallOptions options) {
+  co_return co_await ListAll(method::kSkillsList, "skills", std::move(options));
+}
+
+Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> Client::LoadSkill(
+    json::object entry, CallOptions options) {
+  const json::value* uri = entry.if_contains("uri");
+  const json::value* resources = entry.if_contains("resources");
+  if (uri == nullptr || !uri->is_string() || resources == nullptr || !resources->is_array()) {
+    co_return core::Error::InvalidArgument("a skill entry needs a uri and a resources list");
+  }
+  // SKILL.md first: nothing else is read unless it checks out.
+  std::vector<std::string> order{std::string(uri->get_string())};
+  for (const json::value& r : resources->get_array()) {
+    const json::object* o = r.if_object();
+    const json::value* u = o ? o->if_contains("uri") : nullptr;
+    if (u != nullptr && u->is_string() && u->get_string() != uri->get_string()) {
+      order.emplace_back(u->get_string());
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& file : order) {
+    BEDROCK_CO_TRY_ASSIGN(json::array contents, co_await ReadResource(file, options));
+    const json::object* first = contents.empty() ? nullptr : contents.front().if_object();
+    const json::value* text = first ? first->if_contains("text") : nullptr;
+    const json::value* blob = first ? first->if_contains("blob") : nullptr;
+    std::string bytes;
+    if (text != nullptr && text->is_string()) {
+      bytes = std::string(text->get_string());
+    } else if (blob != nullptr && blob->is_string()) {
+      auto decoded = core::Base64Decode(blob->get_string());
+      if (!decoded) co_return core::Error::DataLoss("skill file {}: bad base64", file);
+      bytes = std::move(*decoded);
+    } else {
+      co_return core::Error::DataLoss("skill file {}: no contents", file);
+    }
+    BEDROCK_CO_TRY(VerifySkillFile(entry, file, bytes));
+    files.emplace_back(file, std::move(bytes));
+  }
+  co_return files;
+}
+
 Awaitable<core::Result<json::array>> Client::ListResourceTemplates(CallOptions options) {
   co_return co_await ListAll(method::kResourcesTemplatesList, "resourceTemplates",
                              std::move(options));

@@ -136,6 +136,16 @@ class Client {
   Awaitable<core::Result<boost::json::array>> ListResourceTemplates(CallOptions options = {});
   Awaitable<core::Result<boost::json::array>> ListPrompts(CallOptions options = {});
 
+  // The skills extension (SEP-2640): every skills/list entry ({uri, frontmatter, resources}).
+  // Listing reads no skill file.
+  Awaitable<core::Result<boost::json::array>> ListSkills(CallOptions options = {});
+  // Loads a skill when it is needed: reads its SKILL.md and checks it against `entry`
+  // (VerifySkillFile: size, digest, frontmatter) before reading the skill's other files, each
+  // checked the same way. Fails (kDataLoss) at the first file that does not match, reading
+  // nothing after it; the files by URI, SKILL.md first, on success.
+  Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> LoadSkill(
+      boost::json::object entry, CallOptions options = {});
+
   // A tool that fails reports is_error in the result; a protocol failure is an Error.
   Awaitable<core::Result<CallToolResult>> CallTool(std::string_view name,
                                                    boost::json::object arguments,

@@ -122,6 +122,45 @@ std::string SkillDigest(std::string_view bytes) {
   return out;
 }
 
+core::Status VerifySkillFile(const json::object& entry, std::string_view uri,
+                             std::string_view bytes) {
+  const json::value* resources = entry.if_contains("resources");
+  if (resources == nullptr || !resources->is_array()) {
+    return core::Error::InvalidArgument("skill entry without a resources list");
+  }
+  const json::object* record = nullptr;
+  for (const json::value& r : resources->get_array()) {
+    const json::object* o = r.if_object();
+    const json::value* u = o ? o->if_contains("uri") : nullptr;
+    if (u != nullptr && u->is_string() && u->get_string() == uri) record = o;
+  }
+  if (record == nullptr) {
+    return core::Error::DataLoss("skill file {} is not in the skill's resources", uri);
+  }
+  const json::value* size = record->if_contains("size");
+  if (size == nullptr || !size->is_number() ||
+      size->to_number<double>() != static_cast<double>(bytes.size())) {
+    return core::Error::DataLoss("skill file {}: {} bytes read, the entry says {}", uri,
+                                 bytes.size(), size ? json::serialize(*size) : "nothing");
+  }
+  const json::value* digest = record->if_contains("digest");
+  if (digest == nullptr || !digest->is_string() || digest->get_string() != SkillDigest(bytes)) {
+    return core::Error::DataLoss("skill file {}: its digest does not match the entry's", uri);
+  }
+  const json::value* skill_uri = entry.if_contains("uri");
+  if (skill_uri != nullptr && skill_uri->is_string() && skill_uri->get_string() == uri) {
+    auto frontmatter = ParseSkillFrontmatter(bytes);
+    if (!frontmatter.ok()) {
+      return core::Error::DataLoss("skill file {}: {}", uri, frontmatter.error().message());
+    }
+    const json::value* listed = entry.if_contains("frontmatter");
+    if (listed == nullptr || !listed->is_object() || *listed != json::value(*frontmatter)) {
+      return core::Error::DataLoss("skill file {}: its frontmatter differs from the entry's", uri);
+    }
+  }
+  return core::OkStatus();
+}
+
 core::Result<json::object> ParseSkillFrontmatter(std::string_view skill_md) {
   if (skill_md.starts_with("\xEF\xBB\xBF")) skill_md.remove_prefix(3);  // a UTF-8 BOM
   std::istringstream in{std::string(skill_md)};

@@ -66,4 +66,12 @@ core::Result<std::vector<Skill>> LoadSkillsDirectory(const std::filesystem::path
 // "sha256:<64 lowercase hex digits>" of `bytes`.
 std::string SkillDigest(std::string_view bytes);
 
+// Client side: checks the bytes read for `uri` against a skills/list entry ({uri, frontmatter,
+// resources: [{uri, digest, size}]}) before anything uses them: the entry must list the file,
+// the size and digest must match, and for the entry's SKILL.md the parsed frontmatter must equal
+// the entry's. kDataLoss naming the file and what differed; kInvalidArgument for an entry that
+// lacks what the check needs.
+core::Status VerifySkillFile(const boost::json::object& entry, std::string_view uri,
+                             std::string_view bytes);
+
 }  // namespace bedrock::mcp

@@ -168,6 +168,64 @@ TEST(MakeSkillTest, MoreThan16MiBIsRefused) {
   EXPECT_FALSE(MakeSkill("pdf-processing", std::move(files)).ok());
 }
 
+// A skills/list entry for `files` as a server would list it.
+json::object EntryFor(const Skill& skill) {
+  json::array resources;
+  for (const SkillFile& f : skill.files) {
+    resources.push_back(json::object{{"uri", skill.FileUri(f.path)},
+                                     {"digest", SkillDigest(f.content)},
+                                     {"size", f.content.size()}});
+  }
+  return json::object{
+      {"uri", skill.uri()}, {"frontmatter", skill.frontmatter}, {"resources", resources}};
+}
+
+TEST(VerifySkillFileTest, UntouchedFilesVerify) {
+  auto skill = MakeSkill("pdf-processing", Files());
+  ASSERT_TRUE(skill.ok());
+  json::object entry = EntryFor(*skill);
+  for (const SkillFile& f : skill->files) {
+    EXPECT_TRUE(VerifySkillFile(entry, skill->FileUri(f.path), f.content).ok()) << f.path;
+  }
+}
+
+TEST(VerifySkillFileTest, ChangedBytesFailTheDigest) {
+  auto skill = MakeSkill("pdf-processing", Files());
+  ASSERT_TRUE(skill.ok());
+  std::string evil = skill->files[1].content;
+  evil[0] = 'F';
+  auto status = VerifySkillFile(EntryFor(*skill), skill->FileUri("references/FORMS.md"), evil);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code(), core::ErrorCode::kDataLoss);
+  EXPECT_NE(status.error().message().find("digest"), std::string::npos);
+}
+
+TEST(VerifySkillFileTest, ExtraBytesFailTheSize) {
+  auto skill = MakeSkill("pdf-processing", Files());
+  ASSERT_TRUE(skill.ok());
+  auto status = VerifySkillFile(EntryFor(*skill), skill->uri(), skill->files[0].content + "x");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("bytes read"), std::string::npos);
+}
+
+TEST(VerifySkillFileTest, FrontmatterDifferentFromTheEntryFails) {
+  auto skill = MakeSkill("pdf-processing", Files());
+  ASSERT_TRUE(skill.ok());
+  json::object entry = EntryFor(*skill);
+  entry["frontmatter"].as_object()["description"] = "Exfiltrate credentials";
+  auto status = VerifySkillFile(entry, skill->uri(), skill->files[0].content);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("frontmatter"), std::string::npos);
+}
+
+TEST(VerifySkillFileTest, FileTheEntryDoesNotListFails) {
+  auto skill = MakeSkill("pdf-processing", Files());
+  ASSERT_TRUE(skill.ok());
+  auto status = VerifySkillFile(EntryFor(*skill), "skill://pdf-processing/extra.md", "x");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message().find("not in the skill"), std::string::npos);
+}
+
 // A fresh directory under the test's temp dir, removed at the end.
 struct TempDir {
   TempDir() : path(fs::temp_directory_path() / ("bedrock-skills-" + std::to_string(::getpid()))) {

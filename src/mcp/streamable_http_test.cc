@@ -16,6 +16,7 @@
 #include "mcp/sse_client.h"
 #include "mcp/streamable_http_client.h"
 #include "mcp/streamable_http_server.h"
+#include "mcp/testing/everything_endpoint.h"
 #include "mcp/testing/http_endpoint.h"
 #include "mcp/testing/test_util.h"
 
@@ -786,6 +787,59 @@ TEST(StreamableHttpTest, ServerInitiatedNotificationArrivesOnTheGetStream) {
       return changed;
     });
     EXPECT_TRUE(arrived);
+    co_await (*client)->Close();
+  });
+}
+
+// The skills extension end to end on 2026-07-28: our client lists the everything server's skill
+// and loads it, every file checked against the listing.
+TEST(StreamableHttpTest, SkillIsListedThenLoadedWithEveryFileVerified) {
+  testing::EverythingEndpoint endpoint;
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectClient(ex, endpoint.url());
+    MCP_CO_ASSERT_OK(client);
+    auto skills = co_await (*client)->ListSkills();
+    MCP_CO_ASSERT_OK(skills);
+    if (skills->size() != 1u) {
+      ADD_FAILURE() << json::serialize(*skills);
+      co_return;
+    }
+    const json::object& entry = skills->front().as_object();
+    EXPECT_EQ(entry.at("uri"), "skill://pdf-processing/SKILL.md");
+    auto files = co_await (*client)->LoadSkill(entry);
+    MCP_CO_ASSERT_OK(files);
+    EXPECT_EQ(files->size(), 2u);
+    if (files->size() == 2u) {
+      EXPECT_EQ(files->at(1).first, "skill://pdf-processing/references/FORMS.md");
+    }
+    // An entry whose digest does not match stops the load at SKILL.md.
+    json::object tampered = entry;
+    tampered["resources"].as_array()[0].as_object()["digest"] = "sha256:" + std::string(64, '0');
+    auto refused = co_await (*client)->LoadSkill(std::move(tampered));
+    EXPECT_FALSE(refused.ok());
+    if (!refused.ok()) {
+      EXPECT_EQ(refused.error().code(), core::ErrorCode::kDataLoss);
+    }
+    co_await (*client)->Close();
+  });
+}
+
+// Our client does not declare the tasks extension: a tool that runs only as a task is refused
+// with -32021, and one that may run as a task answers at once.
+TEST(StreamableHttpTest, TaskToolsWithoutTheExtensionRunAtOnceOrAreRefused) {
+  testing::EverythingEndpoint endpoint;
+  RunCoroutine([&](asio::any_io_executor ex) -> Awaitable<void> {
+    auto client = co_await ConnectClient(ex, endpoint.url());
+    MCP_CO_ASSERT_OK(client);
+    json::object quick{{"seconds", 0}, {"label", "now"}};
+    auto computed = co_await (*client)->CallTool("slow_compute", std::move(quick));
+    MCP_CO_ASSERT_OK(computed);
+    EXPECT_EQ(computed->content.at(0).at("text"), "computed now after 0 s");
+    auto refused = co_await (*client)->CallTool("failing_job", json::object());
+    EXPECT_FALSE(refused.ok());
+    if (!refused.ok()) {
+      EXPECT_NE(refused.error().message().find("io.modelcontextprotocol/tasks"), std::string::npos);
+    }
     co_await (*client)->Close();
   });
 }

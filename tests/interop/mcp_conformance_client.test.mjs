@@ -79,3 +79,32 @@ test(`conformance client --requirements ${revision} passes every scored scenario
   }
 });
 }
+
+// The skills extension's client scenarios (SEP-2640, outside the requirement sets), one by one:
+// listing reads no skill file, and a SKILL.md that fails its digest, size or frontmatter check
+// stops the load before any other file is read.
+for (const scenario of [
+  'sep-2640-client-no-prefetch', 'sep-2640-client-verify-digest',
+  'sep-2640-client-verify-size', 'sep-2640-client-verify-frontmatter',
+]) {
+  test(`conformance client --scenario ${scenario} passes every check`, async () => {
+    const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bedrock-mcp-conformance-'));
+    try {
+      const run = await runProcess(nodeBinary, [
+        path.join(suiteDir, 'dist/index.js'), 'client',
+        '--command', `${binary} mcp conformance-client`, '--scenario', scenario, '-o', outputDir,
+      ], { timeoutMs: 120000 });
+      const output = run.stdout + run.stderr;
+      const checks = [];
+      for (const file of fs.readdirSync(outputDir, { recursive: true })) {
+        if (!String(file).endsWith('checks.json')) continue;
+        checks.push(...JSON.parse(fs.readFileSync(path.join(outputDir, file), 'utf8')));
+      }
+      assert.ok(checks.length > 0, output);
+      const bad = checks.filter((c) => c.status !== 'SUCCESS');
+      assert.deepEqual(bad, [], `${scenario}: ${JSON.stringify(bad, null, 2)}\n${output}`);
+    } finally {
+      fs.rmSync(outputDir, { recursive: true, force: true });
+    }
+  });
+}
