@@ -27,7 +27,11 @@ struct Fixture {
     server_session = server->Serve(server_side);
   }
 
+  // These tests are about sessions (initialize and what follows): the client asks for the newest
+  // session revision unless a test pins another. Server::Serve answers 2026-07-28 requests on the
+  // same connection too (StatelessRequestsOnASessionTransportAreServed).
   Awaitable<core::Result<std::shared_ptr<Client>>> Connect(ClientOptions options = {}) {
+    if (options.protocol_version.empty()) options.protocol_version = std::string(kLatestVersion);
     co_return co_await Client::Connect(client_transport, Implementation("test-client", "1"),
                                        std::move(options));
   }

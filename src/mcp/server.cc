@@ -689,7 +689,37 @@ std::shared_ptr<ServerSession> Server::Serve(std::shared_ptr<Transport> transpor
                                              SessionOptions options) {
   auto session = Session::Create(std::move(transport), std::move(options));
   auto server_session = std::make_shared<ServerSession>(*this, session);
-  InstallHandlers(server_session);
+  // Each request is answered in its own era: one that names a stateless revision in its `_meta`
+  // (or is server/discover) by the 2026-07-28 handlers, any other by the session's (so a stdio
+  // server speaks both, as one Streamable HTTP endpoint does).
+  HandlerTable legacy, modern;
+  InstallHandlers(server_session, legacy);
+  InstallStatelessHandlers(server_session, modern);
+  modern.erase(std::string(method::kPing));  // the session answers ping for older clients
+  std::set<std::string> methods;
+  for (const auto& [method, handler] : legacy) methods.insert(method);
+  for (const auto& [method, handler] : modern) methods.insert(method);
+  for (const std::string& method : methods) {
+    auto old_handler = legacy.contains(method)
+                           ? std::make_shared<const RequestHandler>(std::move(legacy[method]))
+                           : nullptr;
+    auto new_handler = modern.contains(method)
+                           ? std::make_shared<const RequestHandler>(std::move(modern[method]))
+                           : nullptr;
+    session->SetRequestHandler(
+        method,
+        [method, old_handler, new_handler](json::value params,
+                                           RequestContext& request) -> Awaitable<Reply> {
+          auto claimed = ClaimedProtocolVersion(params);
+          const bool stateless =
+              method == method::kServerDiscover || (claimed && !IsSupportedVersion(*claimed));
+          const auto& handler = stateless ? new_handler : old_handler;
+          if (handler == nullptr) {
+            co_return RpcError{kMethodNotFound, "method not found: " + method, nullptr};
+          }
+          co_return co_await (*handler)(std::move(params), request);
+        });
+  }
   {
     std::lock_guard lock(mutex_);
     std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
@@ -707,7 +737,11 @@ std::shared_ptr<ServerSession> Server::ServeStateless(std::shared_ptr<Transport>
   // Results are shaped for the newest revision; each request's own revision is in its _meta
   // (and is one we serve: the handlers check).
   session->SetProtocolVersion(std::string(kLatestModernVersion));
-  InstallStatelessHandlers(server_session);
+  HandlerTable handlers;
+  InstallStatelessHandlers(server_session, handlers);
+  for (auto& [method, handler] : handlers) {
+    session->SetRequestHandler(method, std::move(handler));
+  }
   session->Start();
   return server_session;
 }
@@ -836,12 +870,12 @@ Awaitable<void> RunToolTask(std::shared_ptr<internal::TaskStore> store, std::str
 
 }  // namespace
 
-void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) {
+void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss,
+                                      HandlerTable& table) {
   using Handler = std::function<Awaitable<Reply>(json::value, RequestContext&, const RequestMeta&)>;
-  Session& session = ss->session();
   // Every request: its _meta validated first, what every 2026-07-28 result carries added last.
-  auto add = [this, &session](std::string_view method, Handler handler) {
-    session.SetRequestHandler(
+  auto add = [this, &table](std::string_view method, Handler handler) {
+    table.insert_or_assign(
         std::string(method),
         [this, m = std::string(method), handler = std::move(handler)](
             json::value params, RequestContext& request) -> Awaitable<Reply> {
@@ -862,27 +896,29 @@ void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) 
       [this](json::value, RequestContext&, const RequestMeta& meta) -> Awaitable<Reply> {
         co_return Discover(meta.protocol_version);
       });
-  add(method::kToolsList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
-    return ListTools(*ss, std::move(params));
+  add(method::kToolsList, [this, ss](json::value params, RequestContext&, const RequestMeta& meta) {
+    return ListTools(std::move(params), meta.protocol_version);
   });
   add(method::kToolsCall,
       [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
         return CallTool(ss, std::move(params), request, &meta);
       });
-  add(method::kResourcesList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
-    return ListResources(*ss, std::move(params));
-  });
+  add(method::kResourcesList,
+      [this, ss](json::value params, RequestContext&, const RequestMeta& meta) {
+        return ListResources(std::move(params), meta.protocol_version);
+      });
   add(method::kResourcesTemplatesList,
-      [this, ss](json::value params, RequestContext&, const RequestMeta&) {
-        return ListResourceTemplates(*ss, std::move(params));
+      [this, ss](json::value params, RequestContext&, const RequestMeta& meta) {
+        return ListResourceTemplates(std::move(params), meta.protocol_version);
       });
   add(method::kResourcesRead,
       [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
         return ReadResource(ss, std::move(params), request, &meta);
       });
-  add(method::kPromptsList, [this, ss](json::value params, RequestContext&, const RequestMeta&) {
-    return ListPrompts(*ss, std::move(params));
-  });
+  add(method::kPromptsList,
+      [this, ss](json::value params, RequestContext&, const RequestMeta& meta) {
+        return ListPrompts(std::move(params), meta.protocol_version);
+      });
   add(method::kPromptsGet,
       [this, ss](json::value params, RequestContext& request, const RequestMeta& meta) {
         return GetPrompt(ss, std::move(params), request, &meta);
@@ -908,10 +944,10 @@ void Server::InstallStatelessHandlers(const std::shared_ptr<ServerSession>& ss) 
             -> Awaitable<Reply> { co_return TasksRequest(tasks_method, params, request, meta); });
   }
   // The session engine answers ping itself; 2026-07-28 removed it.
-  session.SetRequestHandler(
-      std::string(method::kPing), [](json::value, RequestContext&) -> Awaitable<Reply> {
-        co_return RpcError{kMethodNotFound, "method not found: ping", nullptr};
-      });
+  table.insert_or_assign(std::string(method::kPing),
+                         [](json::value, RequestContext&) -> Awaitable<Reply> {
+                           co_return RpcError{kMethodNotFound, "method not found: ping", nullptr};
+                         });
 }
 
 Awaitable<Reply> Server::StartToolTask(std::shared_ptr<ServerSession> s,
@@ -1120,37 +1156,37 @@ Awaitable<Reply> Server::Listen(std::shared_ptr<ServerSession> s, json::value pa
   co_return result;
 }
 
-void Server::InstallHandlers(const std::shared_ptr<ServerSession>& ss) {
+void Server::InstallHandlers(const std::shared_ptr<ServerSession>& ss, HandlerTable& table) {
   // The handlers hold the ServerSession; the session drops its handlers when it closes, which
   // releases it.
   Session& session = ss->session();
-  session.SetRequestHandler(std::string(method::kInitialize),
-                            [this, ss](json::value params, RequestContext&) {
-                              return Initialize(*ss, std::move(params));
-                            });
+  table.insert_or_assign(std::string(method::kInitialize),
+                         [this, ss](json::value params, RequestContext&) {
+                           return Initialize(*ss, std::move(params));
+                         });
   session.SetNotificationHandler(
       std::string(notification::kInitialized),
       [ss](json::value, const MessageContext*) { ss->initialized_ = true; });
-  session.SetRequestHandler(std::string(method::kToolsList),
-                            [this, ss](json::value params, RequestContext&) {
-                              return ListTools(*ss, std::move(params));
-                            });
-  session.SetRequestHandler(std::string(method::kToolsCall),
-                            [this, ss](json::value params, RequestContext& request) {
-                              return CallTool(ss, std::move(params), request);
-                            });
-  session.SetRequestHandler(std::string(method::kResourcesList),
-                            [this, ss](json::value params, RequestContext&) {
-                              return ListResources(*ss, std::move(params));
-                            });
-  session.SetRequestHandler(std::string(method::kResourcesTemplatesList),
-                            [this, ss](json::value params, RequestContext&) {
-                              return ListResourceTemplates(*ss, std::move(params));
-                            });
-  session.SetRequestHandler(std::string(method::kResourcesRead),
-                            [this, ss](json::value params, RequestContext& request) {
-                              return ReadResource(ss, std::move(params), request);
-                            });
+  table.insert_or_assign(std::string(method::kToolsList),
+                         [this, ss](json::value params, RequestContext&) {
+                           return ListTools(std::move(params), ss->protocol_version());
+                         });
+  table.insert_or_assign(std::string(method::kToolsCall),
+                         [this, ss](json::value params, RequestContext& request) {
+                           return CallTool(ss, std::move(params), request);
+                         });
+  table.insert_or_assign(std::string(method::kResourcesList),
+                         [this, ss](json::value params, RequestContext&) {
+                           return ListResources(std::move(params), ss->protocol_version());
+                         });
+  table.insert_or_assign(std::string(method::kResourcesTemplatesList),
+                         [this, ss](json::value params, RequestContext&) {
+                           return ListResourceTemplates(std::move(params), ss->protocol_version());
+                         });
+  table.insert_or_assign(std::string(method::kResourcesRead),
+                         [this, ss](json::value params, RequestContext& request) {
+                           return ReadResource(ss, std::move(params), request);
+                         });
   auto subscription = [ss](bool subscribe) {
     return [ss, subscribe](json::value params, RequestContext&) -> Awaitable<Reply> {
       auto uri = StringParam(params, "uri");
@@ -1163,31 +1199,31 @@ void Server::InstallHandlers(const std::shared_ptr<ServerSession>& ss) {
       co_return json::object();
     };
   };
-  session.SetRequestHandler(std::string(method::kResourcesSubscribe), subscription(true));
-  session.SetRequestHandler(std::string(method::kResourcesUnsubscribe), subscription(false));
-  session.SetRequestHandler(std::string(method::kPromptsList),
-                            [this, ss](json::value params, RequestContext&) {
-                              return ListPrompts(*ss, std::move(params));
-                            });
-  session.SetRequestHandler(std::string(method::kPromptsGet),
-                            [this, ss](json::value params, RequestContext& request) {
-                              return GetPrompt(ss, std::move(params), request);
-                            });
-  session.SetRequestHandler(std::string(method::kCompletionComplete),
-                            [this, ss](json::value params, RequestContext& request) {
-                              return Complete(ss, std::move(params), request);
-                            });
-  session.SetRequestHandler(std::string(method::kLoggingSetLevel),
-                            [ss](json::value params, RequestContext&) -> Awaitable<Reply> {
-                              auto level = StringParam(params, "level");
-                              int index = level ? LoggingLevelIndex(*level) : -1;
-                              if (index < 0)
-                                co_return InvalidParams(
-                                    "level must be one of debug, info, notice, warning, "
-                                    "error, critical, alert, emergency");
-                              ss->log_level_ = index;
-                              co_return json::object();
-                            });
+  table.insert_or_assign(std::string(method::kResourcesSubscribe), subscription(true));
+  table.insert_or_assign(std::string(method::kResourcesUnsubscribe), subscription(false));
+  table.insert_or_assign(std::string(method::kPromptsList),
+                         [this, ss](json::value params, RequestContext&) {
+                           return ListPrompts(std::move(params), ss->protocol_version());
+                         });
+  table.insert_or_assign(std::string(method::kPromptsGet),
+                         [this, ss](json::value params, RequestContext& request) {
+                           return GetPrompt(ss, std::move(params), request);
+                         });
+  table.insert_or_assign(std::string(method::kCompletionComplete),
+                         [this, ss](json::value params, RequestContext& request) {
+                           return Complete(ss, std::move(params), request);
+                         });
+  table.insert_or_assign(std::string(method::kLoggingSetLevel),
+                         [ss](json::value params, RequestContext&) -> Awaitable<Reply> {
+                           auto level = StringParam(params, "level");
+                           int index = level ? LoggingLevelIndex(*level) : -1;
+                           if (index < 0)
+                             co_return InvalidParams(
+                                 "level must be one of debug, info, notice, warning, "
+                                 "error, critical, alert, emergency");
+                           ss->log_level_ = index;
+                           co_return json::object();
+                         });
 }
 
 Awaitable<Reply> Server::Initialize(ServerSession& s, json::value params) {
@@ -1210,7 +1246,7 @@ Awaitable<Reply> Server::Initialize(ServerSession& s, json::value params) {
   co_return result;
 }
 
-Awaitable<Reply> Server::ListTools(ServerSession& s, json::value params) {
+Awaitable<Reply> Server::ListTools(json::value params, std::string version) {
   std::vector<std::shared_ptr<const Tool>> page;
   size_t total;
   {
@@ -1228,14 +1264,14 @@ Awaitable<Reply> Server::ListTools(ServerSession& s, json::value params) {
   }
   json::array tools;
   tools.reserve(page.size());
-  for (const auto& tool : page) tools.push_back(ToolToJson(*tool, s.protocol_version()));
+  for (const auto& tool : page) tools.push_back(ToolToJson(*tool, version));
   json::object result;
   result["tools"] = std::move(tools);
   if (total != 0) result["nextCursor"] = EncodeCursor(total);
   co_return result;
 }
 
-Awaitable<Reply> Server::ListResources(ServerSession& s, json::value params) {
+Awaitable<Reply> Server::ListResources(json::value params, std::string version) {
   std::vector<std::shared_ptr<const Resource>> page;
   size_t next = 0;
   {
@@ -1248,14 +1284,14 @@ Awaitable<Reply> Server::ListResources(ServerSession& s, json::value params) {
     if (bounds->second < resources_.order.size()) next = bounds->second;
   }
   json::array items;
-  for (const auto& r : page) items.push_back(ResourceToJson(*r, s.protocol_version()));
+  for (const auto& r : page) items.push_back(ResourceToJson(*r, version));
   json::object result;
   result["resources"] = std::move(items);
   if (next != 0) result["nextCursor"] = EncodeCursor(next);
   co_return result;
 }
 
-Awaitable<Reply> Server::ListResourceTemplates(ServerSession& s, json::value params) {
+Awaitable<Reply> Server::ListResourceTemplates(json::value params, std::string version) {
   std::vector<std::shared_ptr<const TemplateEntry>> page;
   size_t next = 0;
   {
@@ -1268,14 +1304,14 @@ Awaitable<Reply> Server::ListResourceTemplates(ServerSession& s, json::value par
     if (bounds->second < templates_.order.size()) next = bounds->second;
   }
   json::array items;
-  for (const auto& t : page) items.push_back(TemplateToJson(t->spec, s.protocol_version()));
+  for (const auto& t : page) items.push_back(TemplateToJson(t->spec, version));
   json::object result;
   result["resourceTemplates"] = std::move(items);
   if (next != 0) result["nextCursor"] = EncodeCursor(next);
   co_return result;
 }
 
-Awaitable<Reply> Server::ListPrompts(ServerSession& s, json::value params) {
+Awaitable<Reply> Server::ListPrompts(json::value params, std::string version) {
   std::vector<std::shared_ptr<const Prompt>> page;
   size_t next = 0;
   {
@@ -1288,7 +1324,7 @@ Awaitable<Reply> Server::ListPrompts(ServerSession& s, json::value params) {
     if (bounds->second < prompts_.order.size()) next = bounds->second;
   }
   json::array items;
-  for (const auto& p : page) items.push_back(PromptToJson(*p, s.protocol_version()));
+  for (const auto& p : page) items.push_back(PromptToJson(*p, version));
   json::object result;
   result["prompts"] = std::move(items);
   if (next != 0) result["nextCursor"] = EncodeCursor(next);

@@ -380,8 +380,12 @@ class Server {
   };
   struct TemplateEntry;
 
-  void InstallHandlers(const std::shared_ptr<ServerSession>& server_session);
-  void InstallStatelessHandlers(const std::shared_ptr<ServerSession>& server_session);
+  // Each fills `table` with the request handlers of its era: the session revisions' (initialize
+  // and the rest) and the stateless 2026-07-28 ones.
+  using HandlerTable = std::unordered_map<std::string, RequestHandler>;
+  void InstallHandlers(const std::shared_ptr<ServerSession>& server_session, HandlerTable& table);
+  void InstallStatelessHandlers(const std::shared_ptr<ServerSession>& server_session,
+                                HandlerTable& table);
   // Adds what every 2026-07-28 result carries (resultType, serverInfo, cache hints).
   void FinishModernResult(std::string_view method, Reply& reply) const;
   void NotifyListeners(std::string_view method, const std::string* uri);
@@ -390,14 +394,14 @@ class Server {
 
   // Request handlers (the session's RequestHandler shape plus the server session).
   Awaitable<Reply> Initialize(ServerSession& s, boost::json::value params);
-  Awaitable<Reply> ListTools(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ListTools(boost::json::value params, std::string version);
   Awaitable<Reply> CallTool(std::shared_ptr<ServerSession> s, boost::json::value params,
                             RequestContext& request, const RequestMeta* meta = nullptr);
-  Awaitable<Reply> ListResources(ServerSession& s, boost::json::value params);
-  Awaitable<Reply> ListResourceTemplates(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ListResources(boost::json::value params, std::string version);
+  Awaitable<Reply> ListResourceTemplates(boost::json::value params, std::string version);
   Awaitable<Reply> ReadResource(std::shared_ptr<ServerSession> s, boost::json::value params,
                                 RequestContext& request, const RequestMeta* meta = nullptr);
-  Awaitable<Reply> ListPrompts(ServerSession& s, boost::json::value params);
+  Awaitable<Reply> ListPrompts(boost::json::value params, std::string version);
   Awaitable<Reply> GetPrompt(std::shared_ptr<ServerSession> s, boost::json::value params,
                              RequestContext& request, const RequestMeta* meta = nullptr);
   Awaitable<Reply> Complete(std::shared_ptr<ServerSession> s, boost::json::value params,

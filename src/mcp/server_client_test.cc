@@ -152,7 +152,11 @@ struct Fixture {
     server_session = server.Serve(server_side);
   }
 
+  // These tests are about sessions (initialize and what follows): the client asks for the newest
+  // session revision unless a test pins another. Server::Serve answers 2026-07-28 requests on the
+  // same connection too (StatelessRequestsOnASessionTransportAreServed).
   Awaitable<core::Result<std::shared_ptr<Client>>> Connect(ClientOptions options = {}) {
+    if (options.protocol_version.empty()) options.protocol_version = std::string(kLatestVersion);
     co_return co_await Client::Connect(client_transport, Implementation("test-client", "1"),
                                        std::move(options));
   }
@@ -170,6 +174,29 @@ const json::object* FindByName(const json::array& items, std::string_view name) 
     if (item.at("name") == json::string_view(name)) return &item.as_object();
   }
   return nullptr;
+}
+
+// One connection (stdio, legacy SSE) serves both eras: a client that negotiates gets 2026-07-28
+// and every request is answered statelessly from its `_meta`, with no initialize.
+TEST(ServerClientTest, StatelessRequestsOnASessionTransportAreServed) {
+  RunCoroutine([](asio::any_io_executor ex) -> Awaitable<void> {
+    Fixture f(ex);
+    ClientOptions options;
+    options.protocol_version = "";  // negotiate
+    auto client = co_await Client::Connect(f.client_transport, Implementation("test-client", "1"),
+                                           std::move(options));
+    MCP_CO_ASSERT_OK(client);
+    EXPECT_EQ((*client)->protocol_version(), kLatestModernVersion);
+    EXPECT_FALSE(f.server_session->initialized());
+    auto tools = co_await (*client)->ListTools();
+    MCP_CO_ASSERT_OK(tools);
+    EXPECT_FALSE(tools->empty());
+    json::object args{{"text", "modern"}};
+    auto echoed = co_await (*client)->CallTool("echo", std::move(args));
+    MCP_CO_ASSERT_OK(echoed);
+    EXPECT_EQ(echoed->content.at(0).at("text"), "modern");
+    co_await (*client)->Close();
+  });
 }
 
 TEST(ServerClientTest, InitializeNegotiatesLatestAndAdvertisesRegisteredCapabilities) {
