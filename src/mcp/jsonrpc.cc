@@ -1,6 +1,7 @@
 #include "mcp/jsonrpc.h"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
 #include <limits>
@@ -159,19 +160,21 @@ void Classify(json::value&& value, ParsedPayload& out) {
 
 }  // namespace
 
-ParsedPayload ParsePayload(std::string_view bytes, const ParseLimits& limits, bool allow_batch) {
+namespace {
+
+// What the bytes of a payload over the limit get instead of a parse.
+ParsedPayload Oversize(size_t size, const ParseLimits& limits) {
   ParsedPayload out;
-  if (bytes.size() > limits.max_bytes) {
-    out.errors.push_back(Response::Failure(
-        std::nullopt, MakeError(kInvalidRequest, fmt::format("message of {} bytes exceeds the "
-                                                             "limit of {} bytes",
-                                                             bytes.size(), limits.max_bytes))));
-    return out;
-  }
-  json::parse_options options;
-  options.max_depth = limits.max_depth;
-  boost::system::error_code ec;
-  json::value value = json::parse(bytes, ec, json::storage_ptr(), options);
+  out.errors.push_back(Response::Failure(
+      std::nullopt,
+      MakeError(kInvalidRequest, fmt::format("message of {} bytes exceeds the limit of {} bytes",
+                                             size, limits.max_bytes))));
+  return out;
+}
+
+// Classifies a parsed payload (or reports its parse error).
+ParsedPayload ClassifyPayload(json::value&& value, boost::system::error_code ec, bool allow_batch) {
+  ParsedPayload out;
   if (ec) {
     out.errors.push_back(Response::Failure(
         std::nullopt, MakeError(kParseError, fmt::format("invalid JSON: {}", ec.message()))));
@@ -197,6 +200,42 @@ ParsedPayload ParsePayload(std::string_view bytes, const ParseLimits& limits, bo
   }
   Classify(std::move(value), out);
   return out;
+}
+
+json::parse_options ParseOptions(const ParseLimits& limits) {
+  json::parse_options options;
+  options.max_depth = limits.max_depth;
+  return options;
+}
+
+}  // namespace
+
+ParsedPayload ParsePayload(std::string_view bytes, const ParseLimits& limits, bool allow_batch) {
+  if (bytes.size() > limits.max_bytes) return Oversize(bytes.size(), limits);
+  boost::system::error_code ec;
+  json::value value = json::parse(bytes, ec, json::storage_ptr(), ParseOptions(limits));
+  return ClassifyPayload(std::move(value), ec, allow_batch);
+}
+
+struct PayloadParser::Impl {
+  explicit Impl(const ParseLimits& parse_limits)
+      : limits(parse_limits), parser(json::storage_ptr(), ParseOptions(parse_limits)) {}
+  ParseLimits limits;
+  json::parser parser;
+};
+
+PayloadParser::PayloadParser(const ParseLimits& limits) : impl_(std::make_unique<Impl>(limits)) {}
+
+PayloadParser::~PayloadParser() = default;
+
+ParsedPayload PayloadParser::Parse(std::string_view bytes, bool allow_batch) {
+  if (bytes.size() > impl_->limits.max_bytes) return Oversize(bytes.size(), impl_->limits);
+  json::parser& parser = impl_->parser;
+  parser.reset();  // after an error too: a failed parse leaves the parser unusable until reset
+  boost::system::error_code ec;
+  parser.write(bytes.data(), bytes.size(), ec);
+  json::value value = ec ? json::value() : parser.release();
+  return ClassifyPayload(std::move(value), ec, allow_batch);
 }
 
 void AppendJson(const json::value& value, std::string& out) {

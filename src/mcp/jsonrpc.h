@@ -15,6 +15,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -118,6 +119,24 @@ struct ParsedPayload {
 // accepted only with allow_batch (revision 2025-03-26); otherwise it is rejected whole with
 // -32600. A payload over limits.max_bytes is rejected with -32600 before parsing.
 ParsedPayload ParsePayload(std::string_view bytes, const ParseLimits& limits, bool allow_batch);
+
+// ParsePayload for a stream of payloads (a stdio connection's lines): one Boost.JSON parser, made
+// once and reset for each payload, so its stacks stay allocated from one payload to the next.
+// What Parse returns is the same as ParsePayload's and owns its JSON as ParsePayload's does.
+// Thread-safety: none; one per stream.
+class PayloadParser {
+ public:
+  explicit PayloadParser(const ParseLimits& limits);
+  ~PayloadParser();
+  PayloadParser(const PayloadParser&) = delete;
+  PayloadParser& operator=(const PayloadParser&) = delete;
+
+  ParsedPayload Parse(std::string_view bytes, bool allow_batch);
+
+ private:
+  struct Impl;  // keeps boost/json/parser.hpp out of this header
+  std::unique_ptr<Impl> impl_;
+};
 
 // Serialises one message as compact JSON (no trailing newline), appending to `out`.
 void SerializeTo(const Message& message, std::string& out);

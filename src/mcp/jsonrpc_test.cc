@@ -169,6 +169,62 @@ TEST(JsonRpcParseTest, UnicodeSurvivesRoundTrip) {
   EXPECT_EQ(request.params.at("t"), "日本é 😀");
 }
 
+TEST(PayloadParserTest, ReusedParserReadsEachPayloadAsParsePayloadDoes) {
+  PayloadParser parser(ParseLimits{});
+  for (int i = 0; i < 3; ++i) {
+    auto out = parser.Parse(
+        R"({"jsonrpc":"2.0","id":)" + std::to_string(i) + R"(,"method":"tools/call","params":{}})",
+        false);
+    ASSERT_EQ(out.messages.size(), 1u);
+    EXPECT_EQ(std::get<Request>(out.messages[0]).id.integer(), i);
+  }
+}
+
+TEST(PayloadParserTest, InvalidJsonThenValidPayloadParses) {
+  PayloadParser parser(ParseLimits{});
+  auto bad = parser.Parse(R"({"jsonrpc":"2.0","id":1,"method":)", false);
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].error->code, kParseError);
+  auto good = parser.Parse(R"({"jsonrpc":"2.0","id":2,"method":"ping"})", false);
+  ASSERT_EQ(good.messages.size(), 1u);
+  EXPECT_TRUE(good.errors.empty());
+}
+
+TEST(PayloadParserTest, TrailingBytesAfterTheValueAreParseError) {
+  PayloadParser parser(ParseLimits{});
+  auto out = parser.Parse(R"({"jsonrpc":"2.0","method":"x"} {})", false);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].error->code, kParseError);
+}
+
+TEST(PayloadParserTest, OversizePayloadRejectedBeforeParsing) {
+  PayloadParser parser(ParseLimits{.max_bytes = 100});
+  auto out = parser.Parse(
+      R"({"jsonrpc":"2.0","method":"x","params":{"p":")" + std::string(200, 'a') + "\"}}", false);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].error->code, kInvalidRequest);
+}
+
+TEST(PayloadParserTest, DeepNestingIsRejected) {
+  PayloadParser parser(ParseLimits{.max_depth = 32});
+  auto out = parser.Parse(R"({"jsonrpc":"2.0","method":"x","params":{"a":)" +
+                              std::string(100, '[') + std::string(100, ']') + "}}",
+                          false);
+  ASSERT_EQ(out.errors.size(), 1u);
+  EXPECT_EQ(out.errors[0].error->code, kParseError);
+}
+
+TEST(PayloadParserTest, BatchFollowsTheRevisionRule) {
+  PayloadParser parser(ParseLimits{});
+  const std::string batch = R"([{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1}])";
+  auto rejected = parser.Parse(batch, false);
+  EXPECT_TRUE(rejected.batch);
+  ASSERT_EQ(rejected.errors.size(), 1u);
+  auto accepted = parser.Parse(batch, true);
+  EXPECT_EQ(accepted.messages.size(), 1u);
+  EXPECT_EQ(accepted.errors.size(), 1u);
+}
+
 TEST(JsonRpcSerializeTest, ErrorResponseWithNullId) {
   Message m = Response::Failure(std::nullopt, RpcError{kParseError, "bad \"json\"", nullptr});
   EXPECT_EQ(Serialize(m),

@@ -231,10 +231,11 @@ Awaitable<void> Session::RunHandler(std::shared_ptr<InFlight> in_flight,
   Message response = reply.error ? Response::Failure(ctx.id(), std::move(*reply.error))
                                  : Response::Success(ctx.id(), std::move(reply.result));
   SendOptions send(ctx.id(), ctx.context_);
-  auto sent = co_await transport_->Send(std::move(response), std::move(send));
-  if (!sent.ok()) {
+  auto sent = transport_->TrySend(response, send);
+  if (!sent) sent = co_await transport_->Send(std::move(response), std::move(send));
+  if (!sent->ok()) {
     spdlog::warn("mcp: could not answer {} {} to {}: {}", ctx.method(), ctx.id().ToString(),
-                 peer_name(), sent.error().message());
+                 peer_name(), sent->error().message());
   }
 }
 
@@ -328,11 +329,12 @@ Awaitable<core::Result<json::value>> Session::Call(std::string_view method, json
   AddDeadline(pending->deadline, id);
 
   Message request = Request{RequestId(id), std::string(method), std::move(params)};
-  auto sent = co_await transport_->Send(std::move(request), std::move(options.send));
-  if (!sent.ok()) {
+  auto sent = transport_->TrySend(request, options.send);
+  if (!sent) sent = co_await transport_->Send(std::move(request), std::move(options.send));
+  if (!sent->ok()) {
     if (pending_.erase(id) > 0) RemoveDeadline(pending->deadline, id);
-    co_return core::Error(sent.error().code(), fmt::format("sending {} to {} failed: {}", method,
-                                                           peer_name(), sent.error().message()));
+    co_return core::Error(sent->error().code(), fmt::format("sending {} to {} failed: {}", method,
+                                                            peer_name(), sent->error().message()));
   }
 
   while (!pending->outcome) {

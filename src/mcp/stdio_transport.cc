@@ -151,16 +151,22 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
 
   asio::any_io_executor get_executor() override { return executor_; }
 
-  Awaitable<core::Result<Incoming>> Receive() override { co_return co_await inbox_.Pop(); }
+  // The queue's own awaitable: no coroutine frame of ours per message.
+  Awaitable<core::Result<Incoming>> Receive() override { return inbox_.Pop(); }
 
-  Awaitable<core::Status> Send(Message message, SendOptions) override {
-    if (closing_) co_return core::Error::Unavailable("{}: connection is closed", peer_);
+  Awaitable<core::Status> Send(Message message, SendOptions options) override {
+    co_return *TrySend(message, options);
+  }
+
+  // Never waits: what the pipe does not take at once waits in pending_ for WriteLoop.
+  std::optional<core::Status> TrySend(Message& message, SendOptions&) override {
+    if (closing_) return core::Error::Unavailable("{}: connection is closed", peer_);
     SerializeTo(message, pending_);
     pending_ += '\n';
     // While the read loop hands a read's messages over, answers collect and leave in one write
     // after it (see ReadLoop).
     if (!delivering_) Flush();
-    co_return core::OkStatus();
+    return core::OkStatus();
   }
 
   Awaitable<void> Close() override {
@@ -242,7 +248,7 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     (void)self;  // keeps the transport alive while the loop runs
     internal::LineFramer framer(options_.max_line_bytes);
     std::array<char, 65536> chunk;
-    const ParseLimits limits{options_.max_line_bytes, options_.max_json_depth};
+    PayloadParser parser(ParseLimits{options_.max_line_bytes, options_.max_json_depth});
     bool oversize = false;
     for (;;) {
       auto [ec, n] = co_await output_.async_read_some(asio::buffer(chunk),
@@ -261,7 +267,7 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
       // leave in one write, right after it.
       delivering_ = true;
       framer.Feed(
-          std::string_view(chunk.data(), n), [&](std::string_view line) { Deliver(line, limits); },
+          std::string_view(chunk.data(), n), [&](std::string_view line) { Deliver(line, parser); },
           [&] {
             if (options_.oversize_is_fatal) {
               oversize = true;
@@ -291,8 +297,8 @@ class StdioTransport final : public Transport, public std::enable_shared_from_th
     }
   }
 
-  void Deliver(std::string_view line, const ParseLimits& limits) {
-    ParsedPayload parsed = ParsePayload(line, limits, AllowsBatches(protocol_version_));
+  void Deliver(std::string_view line, PayloadParser& parser) {
+    ParsedPayload parsed = parser.Parse(line, AllowsBatches(protocol_version_));
     for (auto& error : parsed.errors) {
       Incoming rejected;
       rejected.message = std::move(error);

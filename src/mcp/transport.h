@@ -89,6 +89,16 @@ class Transport {
   // message on the wire.
   virtual Awaitable<core::Status> Send(Message message, SendOptions options = {}) = 0;
 
+  // Send without the wait: a transport that can take `message` at once (stdio: written to the
+  // pipe or queued for its writer) does so and returns what Send would have; nullopt means it took
+  // nothing and the caller co_awaits Send with the same arguments. Lets a caller whose messages
+  // rarely wait skip Send's coroutine frame. The default takes nothing.
+  virtual std::optional<core::Status> TrySend(Message& message, SendOptions& options) {
+    (void)message;
+    (void)options;
+    return std::nullopt;
+  }
+
   // Closes the transport: pending and future Receive calls fail, a child process is reaped.
   // Idempotent.
   virtual Awaitable<void> Close() = 0;

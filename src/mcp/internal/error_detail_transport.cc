@@ -45,15 +45,17 @@ class ErrorDetailTransport final : public Transport {
   }
 
   Awaitable<core::Status> Send(Message message, SendOptions options) override {
-    std::optional<RequestId> tracked;
-    if (const auto* request = std::get_if<Request>(&message);
-        request && CarriesModernMeta(*request)) {
-      tracked = request->id;
-      modern_requests_.insert(request->id);
-    }
+    std::optional<RequestId> tracked = Track(message);
     auto sent = co_await inner_->Send(std::move(message), std::move(options));
     if (!sent.ok() && tracked) modern_requests_.erase(*tracked);
     co_return sent;
+  }
+
+  std::optional<core::Status> TrySend(Message& message, SendOptions& options) override {
+    std::optional<RequestId> tracked = Track(message);
+    auto sent = inner_->TrySend(message, options);
+    if ((!sent || !sent->ok()) && tracked) modern_requests_.erase(*tracked);
+    return sent;
   }
 
   Awaitable<void> Close() override { co_await inner_->Close(); }
@@ -65,6 +67,14 @@ class ErrorDetailTransport final : public Transport {
   }
 
  private:
+  // Remembers a request sent with modern _meta; returns its id.
+  std::optional<RequestId> Track(const Message& message) {
+    const auto* request = std::get_if<Request>(&message);
+    if (request == nullptr || !CarriesModernMeta(*request)) return std::nullopt;
+    modern_requests_.insert(request->id);
+    return request->id;
+  }
+
   std::shared_ptr<Transport> inner_;
   // Requests sent with modern _meta whose answer has not arrived. An answer that never comes
   // (timeout, cancellation) leaves its id here; ids are never reused, so that only costs memory
