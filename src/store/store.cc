@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include "store/postgres_store.h"
 #include "store/sqlite_store.h"
 
 namespace bedrock::store {
@@ -8,8 +9,9 @@ core::Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
   std::string_view url = options.url;
   if (url.empty()) return core::Error::InvalidArgument("store: no database given");
   if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    return core::Error::Unimplemented(
-        "store: the PostgreSQL backend is not built into this version; use sqlite:<path>");
+    auto postgres = PostgresStore::Open(options);
+    if (!postgres.ok()) return std::move(postgres).error();
+    return std::unique_ptr<Store>(std::move(*postgres));
   }
   if (url.starts_with("sqlite:")) url.remove_prefix(7);
   if (url.starts_with("//")) url.remove_prefix(2);  // sqlite://path

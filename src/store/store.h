@@ -1,6 +1,7 @@
 // Persistent state of the gateway: each user's MCP server configurations and server-side chat
-// history. An interface with an embedded SQLite implementation (store/sqlite_store.h); a PostgreSQL
-// backend can be added behind the same interface (OpenStore picks by URL) without touching callers.
+// history. An interface with two implementations, picked by URL in OpenStore: embedded SQLite
+// (store/sqlite_store.h, the default) and PostgreSQL (store/postgres_store.h, for several gateway
+// processes sharing one database).
 //
 //   auto store = store::OpenStore(store::StoreOptions("sqlite:data/bedrock-mcp.db"));
 //   if (!store.ok()) return store.error();
@@ -93,20 +94,24 @@ struct StoreOptions {
   StoreOptions() {}
   explicit StoreOptions(std::string store_url) : url(std::move(store_url)) {}
 
-  // "sqlite:<path>", "sqlite::memory:", or a bare path (SQLite). "postgres://..." and
-  // "postgresql://..." are recognised and refused with kUnimplemented until that backend exists.
+  // "sqlite:<path>", "sqlite::memory:", or a bare path (SQLite); "postgres://..." or
+  // "postgresql://..." (a libpq connection URI: PostgreSQL).
   std::string url;
   // How long a call waits for a lock another connection (or process) holds before failing with
   // kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // PostgreSQL: the most connections the store opens (on demand; calls beyond wait up to
+  // busy_timeout for one). SQLite ignores it.
+  size_t max_connections = 8;
   // Tests only: stop migrating at this version (0: the latest), to build an old database.
   int target_schema_version = 0;
 };
 
 // Opens (creating and migrating as needed) the backend `options.url` names.
-// Errors: kInvalidArgument (malformed URL), kUnimplemented (a known backend not built in),
-// kFailedPrecondition (a database written by a newer version), kUnavailable / kPermissionDenied /
-// kDataLoss (cannot open, locked, corrupt), each naming the path.
+// Errors: kInvalidArgument (malformed URL), kFailedPrecondition (a database written by a newer
+// version), kUnavailable / kPermissionDenied / kDataLoss (cannot open or connect, locked, corrupt),
+// kUnauthenticated / kNotFound (PostgreSQL: bad credentials, no such database), each naming the
+// path or database (never a password).
 core::Result<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 }  // namespace bedrock::store
