@@ -4,6 +4,7 @@
 //   bedrock-mcp mcp call --config servers.json --server files read_file '{"path":"/tmp/x"}'
 //   bedrock-mcp mcp read --config servers.json --server files file:///tmp/x
 //   bedrock-mcp mcp prompts --config servers.json --server files [PROMPT '{"arg":"v"}']
+//   bedrock-mcp mcp skills --config servers.json --server docs [skill://pdf-processing/SKILL.md]
 //   bedrock-mcp mcp conformance-client http://localhost:3000/mcp
 //
 // Results go to stdout, logs (and a stdio server's stderr) to stderr. Exit codes: 0 success; 1 the
@@ -397,6 +398,52 @@ int Prompts(const McpFlags& flags, const core::Env& env) {
   });
 }
 
+// The skills extension (SEP-2640): lists the skills, one a line, or prints one skill's SKILL.md
+// once it matches the skill's entry (size, digest, frontmatter). Only SKILL.md is read: the
+// skill's other files are read when needed (`read`), as the extension asks of hosts.
+int Skills(const McpFlags& flags, const core::Env& env) {
+  return RunWithClient(flags, env, [&](mcp::Client& client) -> mcp::Awaitable<int> {
+    if (flags.uri.empty()) {
+      auto skills = co_await client.ListSkills();
+      if (!skills.ok()) co_return ReportFailure("skills/list", skills.error());
+      if (flags.json) {
+        Print(stdout, json::serialize(*skills));
+        co_return 0;
+      }
+      for (const auto& skill : *skills) {
+        const json::object* s = skill.if_object();
+        const json::value* frontmatter = s ? s->if_contains("frontmatter") : nullptr;
+        if (frontmatter == nullptr || !frontmatter->is_object()) continue;
+        std::string line =
+            OneLine(StringField(frontmatter->get_object(), "name")) + "\t" + StringField(*s, "uri");
+        std::string description = OneLine(StringField(frontmatter->get_object(), "description"));
+        Print(stdout, description.empty() ? line : line + "\t" + description);
+      }
+      co_return 0;
+    }
+    auto entry = co_await client.GetSkill(flags.uri);
+    if (!entry.ok()) co_return ReportFailure("skills/get " + flags.uri, entry.error());
+    if (flags.json) {
+      Print(stdout, json::serialize(*entry));
+      co_return 0;
+    }
+    // The entry narrowed to SKILL.md: LoadSkill reads and checks that file alone.
+    json::object skill_md = *entry;
+    if (json::value* resources = skill_md.if_contains("resources");
+        resources && resources->is_array()) {
+      json::array only;
+      for (const auto& r : resources->get_array()) {
+        if (r.is_object() && StringField(r.get_object(), "uri") == flags.uri) only.push_back(r);
+      }
+      *resources = std::move(only);
+    }
+    auto files = co_await client.LoadSkill(std::move(skill_md));
+    if (!files.ok()) co_return ReportFailure("loading skill " + flags.uri, files.error());
+    Print(stdout, files->front().second);
+    co_return 0;
+  });
+}
+
 void AddServerOptions(CLI::App* sub, McpFlags& flags) {
   sub->add_option("--config", flags.config, "mcpServers JSON file")->type_name("FILE");
   sub->add_option("--server", flags.server, "The entry of the file to connect to")
@@ -424,7 +471,8 @@ Command AddMcpCommand(CLI::App& app) {
   auto flags = std::make_shared<McpFlags>();
   auto* command = app.add_subcommand(
       "mcp",
-      "Inspect MCP servers (list-tools, call, read, prompts) and run the conformance client");
+      "Inspect MCP servers (list-tools, call, read, prompts, skills) and run the conformance "
+      "client");
   command->require_subcommand(1);
   command->fallthrough();
 
@@ -446,6 +494,11 @@ Command AddMcpCommand(CLI::App& app) {
   prompts->add_option("prompt", flags->prompt, "Prompt to get (omit to list)");
   prompts->add_option("arguments", flags->arguments, "Prompt arguments as a JSON object");
 
+  auto* skills = command->add_subcommand(
+      "skills", "List the server's skills, one a line, or print one skill's verified SKILL.md");
+  AddServerOptions(skills, *flags);
+  skills->add_option("uri", flags->uri, "The skill's SKILL.md URI (omit to list)");
+
   auto* conformance = command->add_subcommand(
       "conformance-client",
       "The client the MCP conformance suite drives (reads MCP_CONFORMANCE_SCENARIO and "
@@ -458,6 +511,7 @@ Command AddMcpCommand(CLI::App& app) {
             if (call->parsed()) return CallTool(*flags, context.env);
             if (read->parsed()) return ReadResource(*flags, context.env);
             if (prompts->parsed()) return Prompts(*flags, context.env);
+            if (skills->parsed()) return Skills(*flags, context.env);
             if (conformance->parsed()) return RunConformanceClient(flags->url, context.env);
             return kExitUsage;
           }};

@@ -1,6 +1,7 @@
-// `bedrock-mcp mcp-server <name> --transport stdio|http|sse [--host H] [--port N]`: serves one of
-// our MCP servers. Each server is a subcommand made by AddServedSubcommand from a factory, so
-// every one of them gets the same transport flags and the same serving code (ServeMcp).
+// `bedrock-mcp mcp-server <name> --transport stdio|http|sse [--host H] [--port N] [--skills DIR]`:
+// serves one of our MCP servers. Each server is a subcommand made by AddServedSubcommand from a
+// factory, so every one of them gets the same transport flags and the same serving code
+// (ServeMcp). --skills serves every skill folder under DIR (the skills extension, SEP-2640).
 //
 // stdio: newline-delimited JSON-RPC on stdin/stdout until the client closes stdin or a signal.
 // http, sse: one HTTP listener serving both the Streamable HTTP endpoint (/mcp) and the legacy
@@ -29,6 +30,7 @@
 #include "main/command.h"
 #include "mcp/everything_server.h"
 #include "mcp/server.h"
+#include "mcp/skills.h"
 #include "mcp/stdio_transport.h"
 #include "mcp/streamable_http_server.h"
 #include "tools/bedrock_tools_server.h"
@@ -44,6 +46,7 @@ struct McpServeFlags {
   std::string host = "127.0.0.1";
   uint16_t port = 3001;
   size_t max_message_bytes = 4u << 20;
+  std::string skills_dir;  // served as skills (mcp::LoadSkillsDirectory) when set
 };
 
 // What a served subcommand contributes: its MCP server and, for HTTP, its endpoint options.
@@ -152,6 +155,16 @@ int ServeMcp(const ServedServerFactory& make, const McpServeFlags& flags) {
     BEDROCK_LOG_ERROR(kComponent, "cannot build the server", {{"error", served.error()}});
     return 1;
   }
+  if (!flags.skills_dir.empty()) {
+    auto skills = mcp::LoadSkillsDirectory(flags.skills_dir);
+    if (!skills.ok()) {
+      BEDROCK_LOG_ERROR(kComponent, "cannot load the skills", {{"error", skills.error()}});
+      return 1;
+    }
+    for (mcp::Skill& skill : *skills) served->server->AddSkill(std::move(skill));
+    BEDROCK_LOG_INFO(kComponent, "serving skills",
+                     {{"directory", flags.skills_dir}, {"count", skills->size()}});
+  }
   if (flags.transport == "stdio") return ServeStdio(*served->server, flags);
   return ServeHttp(*served->server, std::move(served->http_options), flags);
 }
@@ -193,6 +206,10 @@ ServedSubcommand AddServedSubcommand(CLI::App* parent, std::string name, std::st
                   "Largest JSON-RPC message accepted (a stdio line, an HTTP body)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
       ->capture_default_str();
+  sub->add_option("--skills", flags->skills_dir,
+                  "Serve every subfolder of DIR that holds a SKILL.md as a skill (the skills "
+                  "extension, io.modelcontextprotocol/skills; 2026-07-28 clients)")
+      ->type_name("DIR");
   return {sub, [flags, make = std::move(make)] { return ServeMcp(make, *flags); }};
 }
 

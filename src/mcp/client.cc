@@ -491,6 +491,16 @@ void Client::CacheStore(const std::string& key, std::string_view method,
 void Client::CacheInvalidate(std::string_view method) {
   cache_.InvalidateMethod(method);
   if (shared_cache_) shared_cache_->InvalidateMethod(method);
+  // Skill files are resources: a changed resource list may be a changed skill.
+  if (method == method::kResourcesList) {
+    CacheInvalidate(method::kSkillsList);
+    CacheInvalidate(method::kSkillsGet);
+  }
+}
+
+void Client::CacheInvalidateKey(const std::string& key) {
+  cache_.Invalidate(key);
+  if (shared_cache_) shared_cache_->Invalidate(key);
 }
 
 // --- Features ---
@@ -584,10 +594,30 @@ Awaitable<core::Result<json::array>> Client::ListSkills(CallOptions options) {
   co_return co_await ListAll(method::kSkillsList, "skills", std::move(options));
 }
 
+Awaitable<core::Result<json::object>> Client::GetSkill(std::string_view uri, CallOptions options) {
+  BEDROCK_CO_TRY_ASSIGN(json::value answer,
+                        co_await CallForUri(method::kSkillsGet, uri, std::move(options)));
+  json::object* result = answer.if_object();
+  json::value* skill = result ? result->if_contains("skill") : nullptr;
+  const json::value* skill_uri =
+      skill && skill->is_object() ? skill->get_object().if_contains("uri") : nullptr;
+  if (skill_uri == nullptr || !skill_uri->is_string() || skill_uri->get_string() != uri) {
+    co_return core::Error::UpstreamFailure("skills/get: {} answered {} without its entry",
+                                           session_->peer_name(), uri);
+  }
+  co_return std::move(skill->get_object());
+}
+
 Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> Client::LoadSkill(
     json::object entry, CallOptions options) {
   const json::value* uri = entry.if_contains("uri");
   const json::value* resources = entry.if_contains("resources");
+  if (uri != nullptr && uri->is_string() && resources != nullptr && resources->is_string() &&
+      resources->get_string() == "dynamic") {
+    co_return core::Error::FailedPrecondition(
+        "skill {} of {} is dynamic: it lists no digests to verify its files against",
+        std::string_view(uri->get_string()), session_->peer_name());
+  }
   if (uri == nullptr || !uri->is_string() || resources == nullptr || !resources->is_array()) {
     co_return core::Error::InvalidArgument("a skill entry needs a uri and a resources list");
   }
@@ -600,6 +630,19 @@ Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> Client
       order.emplace_back(u->get_string());
     }
   }
+  // A mismatch means the cached entry or files are stale (or tampered with): drop them, so the
+  // refresh the extension prescribes (skills/get, then load again) reaches the server.
+  auto forget = [&] {
+    json::object get;
+    get["uri"] = *uri;
+    CacheInvalidateKey(ResultCache::Key(method::kSkillsGet, get));
+    CacheInvalidate(method::kSkillsList);
+    for (const std::string& file : order) {
+      json::object read;
+      read["uri"] = Js(file);
+      CacheInvalidateKey(ResultCache::Key(method::kResourcesRead, read));
+    }
+  };
   std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& file : order) {
     BEDROCK_CO_TRY_ASSIGN(json::array contents, co_await ReadResource(file, options));
@@ -611,12 +654,19 @@ Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> Client
       bytes = std::string(text->get_string());
     } else if (blob != nullptr && blob->is_string()) {
       auto decoded = core::Base64Decode(blob->get_string());
-      if (!decoded) co_return core::Error::DataLoss("skill file {}: bad base64", file);
+      if (!decoded) {
+        forget();
+        co_return core::Error::DataLoss("skill file {}: bad base64", file);
+      }
       bytes = std::move(*decoded);
     } else {
+      forget();
       co_return core::Error::DataLoss("skill file {}: no contents", file);
     }
-    BEDROCK_CO_TRY(VerifySkillFile(entry, file, bytes));
+    if (auto verified = VerifySkillFile(entry, file, bytes); !verified.ok()) {
+      forget();
+      co_return verified.error();
+    }
     files.emplace_back(file, std::move(bytes));
   }
   co_return files;
@@ -654,19 +704,24 @@ Awaitable<core::Result<CallToolResult>> Client::CallTool(std::string_view name,
   co_return CallToolResult::FromJson(std::move(result));
 }
 
-Awaitable<core::Result<json::array>> Client::ReadResource(std::string_view uri,
-                                                          CallOptions options) {
+Awaitable<core::Result<json::value>> Client::CallForUri(std::string_view method,
+                                                        std::string_view uri, CallOptions options) {
   json::object params;
   params["uri"] = Js(uri);
-  auto answer = co_await Call(method::kResourcesRead, std::move(params), std::move(options));
-  if (!answer.ok()) {
-    // 2026-07-28 answers an unknown URI with -32602 (earlier revisions with -32002).
-    if (modern_ && answer.error().code() == core::ErrorCode::kInvalidArgument) {
-      co_return core::Error(core::ErrorCode::kNotFound, answer.error().message());
-    }
-    co_return answer.error();
+  auto answer = co_await Call(method, std::move(params), std::move(options));
+  // 2026-07-28 answers an unknown URI with -32602 (earlier revisions with -32002), as the skills
+  // extension does an unknown skill.
+  if (!answer.ok() && modern_ && answer.error().code() == core::ErrorCode::kInvalidArgument) {
+    co_return core::Error(core::ErrorCode::kNotFound, answer.error().message());
   }
-  json::object* o = answer->if_object();
+  co_return answer;
+}
+
+Awaitable<core::Result<json::array>> Client::ReadResource(std::string_view uri,
+                                                          CallOptions options) {
+  BEDROCK_CO_TRY_ASSIGN(json::value answer,
+                        co_await CallForUri(method::kResourcesRead, uri, std::move(options)));
+  json::object* o = answer.if_object();
   json::value* contents = o ? o->if_contains("contents") : nullptr;
   if (contents == nullptr || !contents->is_array()) {
     co_return core::Error::UpstreamFailure("resources/read: {} answered without contents",

@@ -136,13 +136,19 @@ class Client {
   Awaitable<core::Result<boost::json::array>> ListResourceTemplates(CallOptions options = {});
   Awaitable<core::Result<boost::json::array>> ListPrompts(CallOptions options = {});
 
-  // The skills extension (SEP-2640): every skills/list entry ({uri, frontmatter, resources}).
-  // Listing reads no skill file.
+  // The skills extension (SEP-2640): every skills/list entry ({uri, frontmatter, resources}),
+  // page after page. Listing reads no skill file.
   Awaitable<core::Result<boost::json::array>> ListSkills(CallOptions options = {});
+  // skills/get: the entry of the skill whose SKILL.md is `uri`, listed or not. kNotFound when the
+  // server serves no such skill (its -32602). Like the lists, cached for the server's ttlMs.
+  Awaitable<core::Result<boost::json::object>> GetSkill(std::string_view uri,
+                                                        CallOptions options = {});
   // Loads a skill when it is needed: reads its SKILL.md and checks it against `entry`
   // (VerifySkillFile: size, digest, frontmatter) before reading the skill's other files, each
   // checked the same way. Fails (kDataLoss) at the first file that does not match, reading
-  // nothing after it; the files by URI, SKILL.md first, on success.
+  // nothing after it, and drops what the cache holds for the skill, so that GetSkill then
+  // fetches the current entry; the files by URI, SKILL.md first, on success. An entry whose
+  // resources are "dynamic" has nothing to verify against and is refused (kFailedPrecondition).
   Awaitable<core::Result<std::vector<std::pair<std::string, std::string>>>> LoadSkill(
       boost::json::object entry, CallOptions options = {});
 
@@ -207,6 +213,11 @@ class Client {
   void CacheStore(const std::string& key, std::string_view method,
                   const boost::json::value& result);
   void CacheInvalidate(std::string_view method);
+  void CacheInvalidateKey(const std::string& key);
+  // `method` with params {uri}; a 2026-07-28 -32602 answer (no such resource or skill) becomes
+  // kNotFound.
+  Awaitable<core::Result<boost::json::value>> CallForUri(std::string_view method,
+                                                         std::string_view uri, CallOptions options);
   void FilterTools(boost::json::array& tools);
   void RestartListening();
   static Awaitable<void> Listen(std::weak_ptr<Client> weak, uint64_t generation);

@@ -17,7 +17,8 @@ std::chrono::steady_clock::time_point ResultCache::Now() const {
 bool ResultCache::IsCacheableMethod(std::string_view method) {
   return method == method::kServerDiscover || method == method::kToolsList ||
          method == method::kPromptsList || method == method::kResourcesList ||
-         method == method::kResourcesTemplatesList || method == method::kResourcesRead;
+         method == method::kResourcesTemplatesList || method == method::kResourcesRead ||
+         method == method::kSkillsList || method == method::kSkillsGet;
 }
 
 std::string ResultCache::Key(std::string_view method, const json::value& params) {

@@ -1,7 +1,8 @@
 // A client-side cache for the cacheable results of revision 2026-07-28 (SEP-2549): server/discover,
-// tools/list, prompts/list, resources/list, resources/templates/list and resources/read. A result
-// is kept for its `ttlMs` (absent, zero or negative: not kept) from the moment it was stored, under
-// a key made of the method and the parameters that select it (cursor, uri); `_meta` and the
+// tools/list, prompts/list, resources/list, resources/templates/list and resources/read, and the
+// skills extension's skills/list and skills/get (SEP-2640). A result is kept for its `ttlMs`
+// (absent, zero or negative: not kept) from the moment it was stored, under a key made of the
+// method and the parameters that select it (cursor, uri); `_meta` and the
 // multi-round-trip fields never take part, and results of a retried input_required request are
 // never stored (they depend on inputs outside the key).
 //

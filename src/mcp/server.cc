@@ -14,6 +14,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/base64.h"
 #include "mcp/internal/modern_http.h"
 #include "mcp/internal/task_store.h"
 #include "mcp/protocol.h"
@@ -508,10 +509,24 @@ void Server::AddResource(Resource resource) {
 
 void Server::AddSkill(Skill skill) {
   auto shared = std::make_shared<const Skill>(std::move(skill));
+  std::shared_ptr<const Skill> replaced;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = skills_.items.find(shared->uri()); it != skills_.items.end())
+      replaced = it->second;
+  }
+  // The files of a replaced skill that the new one lacks are served no more.
+  for (size_t i = 0; replaced && i < replaced->files.size(); ++i) {
+    const std::string& path = replaced->files[i].path;
+    if (std::none_of(shared->files.begin(), shared->files.end(),
+                     [&path](const SkillFile& file) { return file.path == path; })) {
+      RemoveResource(replaced->FileUri(path));
+    }
+  }
   for (const SkillFile& file : shared->files) {
     Resource resource;
     resource.uri = shared->FileUri(file.path);
-    resource.mime_type = file.path.ends_with(".md") ? "text/markdown" : "text/plain";
+    resource.mime_type = SkillFileMimeType(file);
     resource.size = static_cast<int64_t>(file.content.size());
     if (file.path == "SKILL.md") {
       resource.name = std::string(shared->frontmatter.at("name").get_string());
@@ -519,11 +534,12 @@ void Server::AddSkill(Skill skill) {
     } else {
       resource.name = file.path;
     }
-    const std::string* content = &file.content;  // lives as long as `shared`
-    resource.read = [shared, content, uri = resource.uri, mime = resource.mime_type](
+    const std::string* bytes = &file.content;  // lives as long as `shared`
+    resource.read = [shared, bytes, text = IsUtf8Text(file.content), uri = resource.uri,
+                     mime = resource.mime_type](
                         std::string, ServerContext&) -> Awaitable<core::Result<json::array>> {
-      json::object text{{"uri", uri}, {"mimeType", mime}, {"text", *content}};
-      co_return json::array{std::move(text)};
+      co_return json::array{text ? content::TextResource(uri, mime, *bytes)
+                                 : content::BlobResource(uri, mime, core::Base64Encode(*bytes))};
     };
     AddResource(std::move(resource));
   }
@@ -1053,13 +1069,12 @@ Reply Server::SkillsRequest(std::string_view method, const json::value& params) 
         }
         continue;
       }
-      children.push_back(
-          json::object{{"uri", skill.FileUri(file.path)},
-                       {"name", std::string(rest)},
-                       {"mimeType", file.path.ends_with(".md") ? "text/markdown" : "text/plain"},
-                       {"size", file.content.size()}});
+      children.push_back(json::object{{"uri", skill.FileUri(file.path)},
+                                      {"name", std::string(rest)},
+                                      {"mimeType", SkillFileMimeType(file)},
+                                      {"size", file.content.size()}});
     }
-    if (!exists) break;
+    if (!exists) continue;  // a skill nested under this one may have the folder
     return json::object{{"resources", std::move(children)}};
   }
   return InvalidParams("not a directory this server serves: " + *uri);

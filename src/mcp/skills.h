@@ -3,13 +3,20 @@
 // `description`, then Markdown) and any supporting files. Server::AddSkill serves each file as a
 // `skill://<skill-path>/<file>` resource and lists the skill in skills/list and skills/get.
 //
-//   BEDROCK_TRY_ASSIGN(auto skills, mcp::LoadSkillsDirectory("skills/"));  // one skill per subdir
-//   for (auto& skill : skills) server.AddSkill(std::move(skill));
+//   auto skills = mcp::LoadSkillsDirectory("skills/");  // one skill per subfolder
+//   if (!skills.ok()) return skills.error();           // names the file and line at fault
+//   for (auto& skill : *skills) server.AddSkill(std::move(skill));
 //
-// The frontmatter parser reads the YAML subset skill files use: `key: value` scalars (plain,
-// 'single' or "double" quoted; true/false, integers and null are typed), and one level of nested
-// maps (`metadata:` followed by indented `key: value` lines). Anything else (lists, anchors,
-// multi-line scalars, tabs) is refused with the line number, never guessed at.
+// The frontmatter parser reads the YAML subset skill files use, and types values exactly as a
+// YAML 1.2 parser would (a host compares its own parse of SKILL.md with the listed frontmatter):
+// `key: value` scalars, plain or 'single'/"double" quoted on one line (null, true/false and
+// decimal integers are typed; anything YAML parsers read as a float, a date, a non-decimal
+// integer, or differently between YAML 1.1 and 1.2, such as `yes` or `010`, must be quoted), and
+// one level of nested maps (`metadata:` followed by evenly indented `key: value` lines). Anything
+// else (lists, flow collections, anchors, tags, multi-line scalars, tabs, control characters,
+// invalid UTF-8) is refused with the line number, never guessed at.
+//
+// Thread-safety: free functions without shared state; a Skill is a value.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -48,8 +55,9 @@ struct Skill {
 inline constexpr size_t kMaxSkillFiles = 512;
 inline constexpr size_t kMaxSkillBytes = 16 * 1024 * 1024;
 
-// The frontmatter of a SKILL.md (between the leading `---` lines). kInvalidArgument naming the
-// line for what the subset does not cover, a missing block, or a missing name/description.
+// The frontmatter of a SKILL.md (between a first line `---` and the next line that is `---`).
+// kInvalidArgument naming the line for what the subset does not cover, a missing or unclosed
+// block, or a missing name/description. Safe on untrusted bytes (fuzzed).
 core::Result<boost::json::object> ParseSkillFrontmatter(std::string_view skill_md);
 
 // A skill from its files, checked: a SKILL.md with valid frontmatter; `path` segments of
@@ -59,9 +67,18 @@ core::Result<boost::json::object> ParseSkillFrontmatter(std::string_view skill_m
 core::Result<Skill> MakeSkill(std::string path, std::vector<SkillFile> files);
 
 // Every immediate subdirectory of `root` that holds a SKILL.md, as a skill named by the
-// directory (its files read recursively; symbolic links are refused, so a skill never serves a
-// file outside its directory). Sorted by name.
+// directory, its files read recursively. A skill never serves a file outside its directory:
+// symbolic links inside a skill are refused, a linked skill folder is skipped. Hidden entries
+// (names starting with '.') are left out. The limits are checked from file sizes before reading.
+// Sorted by name; the first bad skill fails the whole load.
 core::Result<std::vector<Skill>> LoadSkillsDirectory(const std::filesystem::path& root);
+
+// Whether `bytes` is UTF-8 text without NUL bytes: served as a resource's `text`, else as `blob`.
+bool IsUtf8Text(std::string_view bytes);
+
+// The MIME type a skill file is served with: by its extension (text/markdown for .md), else
+// text/plain for UTF-8 text and application/octet-stream for other bytes.
+std::string SkillFileMimeType(const SkillFile& file);
 
 // "sha256:<64 lowercase hex digits>" of `bytes`.
 std::string SkillDigest(std::string_view bytes);

@@ -108,6 +108,194 @@ TEST(SkillFrontmatterTest, IndentedLineWithoutAMapIsRefused) {
             std::string::npos);
 }
 
+std::string Frontmatter(std::string_view lines) {
+  return "---\nname: a\ndescription: b\n" + std::string(lines) + "---\nbody\n";
+}
+
+// Whether the frontmatter with `lines` added is refused naming a line and `why`.
+::testing::AssertionResult Refused(std::string_view lines, std::string_view why) {
+  auto parsed = ParseSkillFrontmatter(Frontmatter(lines));
+  if (parsed.ok()) return ::testing::AssertionFailure() << "parsed: " << json::serialize(*parsed);
+  const std::string& message = parsed.error().message();
+  if (message.find("frontmatter line ") == std::string::npos ||
+      message.find(why) == std::string::npos) {
+    return ::testing::AssertionFailure() << "refused as: " << message;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+json::value ParsedValue(std::string_view value) {
+  auto parsed = ParseSkillFrontmatter(Frontmatter("k: " + std::string(value) + "\n"));
+  EXPECT_TRUE(parsed.ok()) << value << ": " << parsed.error().ToString();
+  return parsed.ok() ? parsed->at("k") : json::value("<refused>");
+}
+
+// Types as a YAML 1.2 parser (the conformance suite's, a host's) gives them.
+TEST(SkillFrontmatterTest, ScalarsAreTypedAsYaml12TypesThem) {
+  EXPECT_EQ(ParsedValue("True"), true);
+  EXPECT_EQ(ParsedValue("FALSE"), false);
+  EXPECT_EQ(ParsedValue("NULL"), nullptr);
+  EXPECT_EQ(ParsedValue("~"), nullptr);
+  EXPECT_EQ(ParsedValue("+5"), 5);
+  EXPECT_EQ(ParsedValue("-7"), -7);
+  EXPECT_EQ(ParsedValue("0"), 0);
+  EXPECT_EQ(ParsedValue("2.1.0"), "2.1.0");
+  EXPECT_EQ(ParsedValue("https://example.com/a#b"), "https://example.com/a#b");
+  EXPECT_EQ(ParsedValue("'it''s'"), "it's");
+  EXPECT_EQ(ParsedValue("\"caf\\u00e9 \\x41\\/\""), "caf\xC3\xA9 A/");
+  EXPECT_EQ(ParsedValue("'1.5' # quoted, so a string"), "1.5");
+  EXPECT_EQ(ParsedValue("\"\\U0001F600\""), "\xF0\x9F\x98\x80");
+}
+
+TEST(SkillFrontmatterTest, KeyWithoutValueOrEntriesIsNull) {
+  auto parsed = ParseSkillFrontmatter(Frontmatter("license:\nmetadata:\n  a: 1\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->at("license"), nullptr);
+  EXPECT_EQ(parsed->at("metadata").at("a"), 1);
+}
+
+TEST(SkillFrontmatterTest, CommentsAndBlankLinesAreSkipped) {
+  auto parsed =
+      ParseSkillFrontmatter(Frontmatter("# a comment\n\nmetadata:\n  # inside\n  a: x\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().ToString();
+  EXPECT_EQ(parsed->at("metadata").at("a"), "x");
+}
+
+TEST(SkillFrontmatterTest, ClosingFenceMayCarryTrailingBlanks) {
+  EXPECT_TRUE(ParseSkillFrontmatter("---\nname: a\ndescription: b\n--- \t\nbody").ok());
+}
+
+TEST(SkillFrontmatterTest, IndentedOpeningFenceIsRefused) {
+  EXPECT_FALSE(ParseSkillFrontmatter(" ---\nname: a\ndescription: b\n---\n").ok());
+}
+
+TEST(SkillFrontmatterTest, EmptyInputIsRefused) {
+  EXPECT_NE(FrontmatterError("").message().find("must begin"), std::string::npos);
+}
+
+TEST(SkillFrontmatterTest, FloatIsRefused) {
+  EXPECT_TRUE(Refused("version: 1.5\n", "non-integer number"));
+}
+
+TEST(SkillFrontmatterTest, ExponentIsRefused) {
+  EXPECT_TRUE(Refused("size: 1e3\n", "non-integer number"));
+}
+
+TEST(SkillFrontmatterTest, InfinityIsRefused) {
+  EXPECT_TRUE(Refused("limit: -.inf\n", "non-integer number"));
+}
+
+TEST(SkillFrontmatterTest, Yaml11BooleanIsRefused) {
+  EXPECT_TRUE(Refused("beta: yes\n", "YAML 1.1"));
+}
+
+TEST(SkillFrontmatterTest, LeadingZeroIntegerIsRefused) {
+  EXPECT_TRUE(Refused("mode: 0755\n", "quote '0755'"));
+}
+
+TEST(SkillFrontmatterTest, HexIntegerIsRefused) {
+  EXPECT_TRUE(Refused("mask: 0xff\n", "non-decimal"));
+}
+
+TEST(SkillFrontmatterTest, IntegerBeyondTwoToThe53IsRefused) {
+  EXPECT_TRUE(Refused("id: 9007199254740992\n", "quote"));
+}
+
+TEST(SkillFrontmatterTest, NegativeZeroIsRefused) { EXPECT_TRUE(Refused("n: -0\n", "quote")); }
+
+TEST(SkillFrontmatterTest, UnderscoredNumberIsRefused) {
+  EXPECT_TRUE(Refused("n: 1_000\n", "YAML 1.1"));
+}
+
+TEST(SkillFrontmatterTest, SexagesimalIsRefused) {
+  EXPECT_TRUE(Refused("time: 1:30\n", "YAML 1.1"));
+}
+
+TEST(SkillFrontmatterTest, DateIsRefused) {
+  EXPECT_TRUE(Refused("released: 2026-07-28\n", "date"));
+}
+
+TEST(SkillFrontmatterTest, FlowMapIsRefused) {
+  EXPECT_TRUE(Refused("m: {a: 1}\n", "plain or quoted"));
+}
+
+TEST(SkillFrontmatterTest, BlockScalarIsRefused) {
+  EXPECT_TRUE(Refused("long: |\n", "plain or quoted"));
+}
+
+TEST(SkillFrontmatterTest, AnchorIsRefused) {
+  EXPECT_TRUE(Refused("a: &x 1\n", "plain or quoted"));
+}
+
+TEST(SkillFrontmatterTest, ValueStartingWithAHashIsRefused) {
+  EXPECT_TRUE(Refused("a: #x\n", "plain or quoted"));
+}
+
+TEST(SkillFrontmatterTest, ValueEndingWithAColonIsRefused) {
+  EXPECT_TRUE(Refused("a: b:\n", "end with ':'"));
+}
+
+TEST(SkillFrontmatterTest, CommentAfterAPlainValueIsRefused) {
+  EXPECT_TRUE(Refused("a: b # c\n", "' #'"));
+}
+
+TEST(SkillFrontmatterTest, QuotedKeyIsRefused) { EXPECT_TRUE(Refused("\"a\": b\n", "keys")); }
+
+TEST(SkillFrontmatterTest, KeyWithoutSpaceAfterTheColonIsRefused) {
+  EXPECT_TRUE(Refused("a:b\n", "key: value"));
+}
+
+TEST(SkillFrontmatterTest, SequenceItemIsRefused) { EXPECT_TRUE(Refused("- a\n", "key: value")); }
+
+TEST(SkillFrontmatterTest, TextAfterTheClosingQuoteIsRefused) {
+  EXPECT_TRUE(Refused("a: 'b' c\n", "after the closing quote"));
+}
+
+TEST(SkillFrontmatterTest, EscapedClosingQuoteLeavesTheQuoteOpen) {
+  EXPECT_TRUE(Refused("a: \"b\\\"\n", "unterminated"));
+}
+
+TEST(SkillFrontmatterTest, UnknownEscapeIsRefused) {
+  EXPECT_TRUE(Refused("a: \"\\q\"\n", "unsupported escape"));
+}
+
+TEST(SkillFrontmatterTest, SurrogateEscapeIsRefused) {
+  EXPECT_TRUE(Refused("a: \"\\ud800\"\n", "invalid \\u escape"));
+}
+
+TEST(SkillFrontmatterTest, ShortUnicodeEscapeIsRefused) {
+  EXPECT_TRUE(Refused("a: \"\\u12\"\n", "invalid \\u escape"));
+}
+
+TEST(SkillFrontmatterTest, InvalidUtf8IsRefused) { EXPECT_TRUE(Refused("a: \xC3\x28\n", "UTF-8")); }
+
+TEST(SkillFrontmatterTest, ControlCharacterIsRefused) {
+  EXPECT_TRUE(Refused(std::string_view("a: b\0c\n", 7), "control character"));
+}
+
+TEST(SkillFrontmatterTest, MapNestedTwoLevelsIsRefused) {
+  EXPECT_TRUE(Refused("metadata:\n  a:\n    b: c\n", "one level"));
+}
+
+TEST(SkillFrontmatterTest, UnevenlyIndentedEntriesAreRefused) {
+  EXPECT_TRUE(Refused("metadata:\n    a: 1\n  b: 2\n", "one level"));
+}
+
+TEST(SkillFrontmatterTest, DuplicateKeyInANestedMapIsRefused) {
+  EXPECT_TRUE(Refused("metadata:\n  a: 1\n  a: 2\n", "duplicate"));
+}
+
+TEST(SkillFrontmatterTest, MultiLinePlainValueIsRefused) {
+  std::string message =
+      FrontmatterError("---\nname: a\ndescription: first\n  second\n---\n").message();
+  EXPECT_NE(message.find("line 4"), std::string::npos) << message;
+}
+
+TEST(SkillFrontmatterTest, NonStringNameIsRefused) {
+  EXPECT_NE(FrontmatterError("---\nname: 12\ndescription: b\n---\n").message().find("'name'"),
+            std::string::npos);
+}
+
 TEST(MakeSkillTest, ValidSkillPutsSkillMdFirstAndDigestsItsFiles) {
   std::vector<SkillFile> files;
   files.emplace_back("references/FORMS.md", "forms\n");
@@ -132,14 +320,38 @@ TEST(MakeSkillTest, UppercaseOrDoubleHyphenSegmentsAreRefused) {
   EXPECT_FALSE(MakeSkill("/pdf-processing", Files()).ok());
 }
 
-TEST(MakeSkillTest, FilePathsThatLeaveTheSkillAreRefused) {
-  for (std::string bad : {"../secret", "a/../../b", "/etc/passwd", "a\\b", "./x", "a//b"}) {
-    auto files = Files();
-    files.emplace_back(bad, "x");
-    auto skill = MakeSkill("pdf-processing", std::move(files));
-    ASSERT_FALSE(skill.ok()) << bad;
-    EXPECT_NE(skill.error().message().find("inside the skill"), std::string::npos) << bad;
-  }
+core::Error FileNameError(std::string bad) {
+  auto files = Files();
+  files.emplace_back(std::move(bad), "x");
+  auto skill = MakeSkill("pdf-processing", std::move(files));
+  EXPECT_FALSE(skill.ok());
+  return skill.ok() ? core::Error::Internal("made") : skill.error();
+}
+
+TEST(MakeSkillTest, ParentSegmentInAFileNameIsRefused) {
+  EXPECT_NE(FileNameError("../secret").message().find("inside the skill"), std::string::npos);
+}
+
+TEST(MakeSkillTest, ParentSegmentDeeperInAFileNameIsRefused) {
+  EXPECT_NE(FileNameError("a/../../b").message().find("inside the skill"), std::string::npos);
+}
+
+TEST(MakeSkillTest, AbsoluteFileNameIsRefused) {
+  EXPECT_NE(FileNameError("/etc/passwd").message().find("inside the skill"), std::string::npos);
+}
+
+TEST(MakeSkillTest, BackslashInAFileNameIsRefused) {
+  EXPECT_NE(FileNameError("..\\secret").message().find("inside the skill"), std::string::npos);
+}
+
+TEST(MakeSkillTest, DotOrEmptySegmentInAFileNameIsRefused) {
+  EXPECT_NE(FileNameError("./x").message().find("inside the skill"), std::string::npos);
+  EXPECT_NE(FileNameError("a//b").message().find("inside the skill"), std::string::npos);
+}
+
+TEST(MakeSkillTest, NulByteInAFileNameIsRefused) {
+  EXPECT_NE(FileNameError(std::string("a\0b", 3)).message().find("inside the skill"),
+            std::string::npos);
 }
 
 TEST(MakeSkillTest, DuplicateFileIsRefused) {
@@ -260,6 +472,81 @@ TEST(LoadSkillsDirectoryTest, SymbolicLinkInsideASkillIsRefused) {
   auto skills = LoadSkillsDirectory(dir.path);
   ASSERT_FALSE(skills.ok());
   EXPECT_NE(skills.error().message().find("symbolic link"), std::string::npos);
+}
+
+TEST(LoadSkillsDirectoryTest, HiddenFilesAndFoldersAreLeftOut) {
+  TempDir dir;
+  dir.Write("pdf-processing/SKILL.md", kSkillMd);
+  dir.Write("pdf-processing/.DS_Store", "x");
+  dir.Write("pdf-processing/.git/config", "x");
+  dir.Write(".hidden-skill/SKILL.md", kSkillMd);
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_TRUE(skills.ok()) << skills.error().ToString();
+  ASSERT_EQ(skills->size(), 1u);
+  EXPECT_EQ(skills->front().files.size(), 1u);
+}
+
+TEST(LoadSkillsDirectoryTest, LinkedSkillFolderIsNotFollowed) {
+  TempDir dir;
+  dir.Write("outside/pdf-processing/SKILL.md", kSkillMd);
+  fs::create_directory_symlink(dir.path / "outside" / "pdf-processing",
+                               dir.path / "pdf-processing");
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_TRUE(skills.ok()) << skills.error().ToString();
+  EXPECT_TRUE(skills->empty());
+}
+
+TEST(LoadSkillsDirectoryTest, LinkedSkillMdIsRefused) {
+  TempDir dir;
+  dir.Write("elsewhere.md", kSkillMd);
+  fs::create_directories(dir.path / "pdf-processing");
+  fs::create_symlink(dir.path / "elsewhere.md", dir.path / "pdf-processing" / "SKILL.md");
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_FALSE(skills.ok());
+  EXPECT_NE(skills.error().message().find("symbolic link"), std::string::npos);
+}
+
+// The size comes from the file system: a 17 MiB sparse file is refused without being read.
+TEST(LoadSkillsDirectoryTest, FileOverTheSizeLimitIsRefusedBeforeReading) {
+  TempDir dir;
+  dir.Write("pdf-processing/SKILL.md", kSkillMd);
+  dir.Write("pdf-processing/big.bin", "");
+  fs::resize_file(dir.path / "pdf-processing" / "big.bin", kMaxSkillBytes + 1);
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_FALSE(skills.ok());
+  EXPECT_NE(skills.error().message().find("more than"), std::string::npos);
+}
+
+TEST(LoadSkillsDirectoryTest, MalformedFrontmatterNamesTheSkillAndLine) {
+  TempDir dir;
+  dir.Write("pdf-processing/SKILL.md", "---\nname: pdf-processing\ndescription: [x]\n---\n");
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_FALSE(skills.ok());
+  EXPECT_NE(skills.error().message().find("pdf-processing"), std::string::npos);
+  EXPECT_NE(skills.error().message().find("line 3"), std::string::npos);
+}
+
+TEST(LoadSkillsDirectoryTest, NameDifferentFromTheFolderIsRefused) {
+  TempDir dir;
+  dir.Write("pdf-tools/SKILL.md", kSkillMd);
+  auto skills = LoadSkillsDirectory(dir.path);
+  ASSERT_FALSE(skills.ok());
+  EXPECT_NE(skills.error().message().find("must equal"), std::string::npos);
+}
+
+TEST(SkillFileTest, MimeTypeComesFromTheExtensionElseTheBytes) {
+  EXPECT_EQ(SkillFileMimeType(SkillFile("SKILL.md", "x")), "text/markdown");
+  EXPECT_EQ(SkillFileMimeType(SkillFile("scripts/run.py", "x")), "text/x-python");
+  EXPECT_EQ(SkillFileMimeType(SkillFile("LICENSE", "MIT")), "text/plain");
+  EXPECT_EQ(SkillFileMimeType(SkillFile("data", std::string("\0\xff", 2))),
+            "application/octet-stream");
+  EXPECT_EQ(SkillFileMimeType(SkillFile(".md", "x")), "text/plain");
+}
+
+TEST(SkillFileTest, Utf8TextIsTextAndNulOrBadBytesAreNot) {
+  EXPECT_TRUE(IsUtf8Text("caf\xC3\xA9\n"));
+  EXPECT_FALSE(IsUtf8Text(std::string("a\0b", 3)));
+  EXPECT_FALSE(IsUtf8Text("\xC3\x28"));
 }
 
 TEST(LoadSkillsDirectoryTest, MissingDirectoryIsNotFound) {

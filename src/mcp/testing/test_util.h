@@ -74,3 +74,10 @@ class Event {
     ADD_FAILURE() << #expr << ": " << mcp_assert_result_.error().ToString(); \
     co_return;                                                               \
   }
+
+// ASSERT_* cannot return from a coroutine: this ends the test body instead.
+#define MCP_CO_ASSERT(condition)              \
+  if (!(condition)) {                         \
+    ADD_FAILURE() << "expected: " #condition; \
+    co_return;                                \
+  }
