@@ -113,11 +113,22 @@ test('conformance server --requirements 2026-07-28 passes in full, the tasks ext
     { timeout: 300_000 }, () => passesInFull('2026-07-28'));
 
 // The skills extension (io.modelcontextprotocol/skills, SEP-2640) is outside the requirement
-// sets: its server scenarios run one by one, and every check must pass (none skipped: the server
+// sets: its server scenarios (every `sep-2640-` scenario `list --server` names, at least the three
+// known ones) run one by one at 2026-07-28, and every check must pass (none skipped: the server
 // declares the extension and directoryRead, so nothing is "not applicable").
-for (const scenario of [
+const kSkillsScenarios = [
   'sep-2640-skills-enumeration', 'sep-2640-skills-manifest', 'sep-2640-skills-directory',
-]) {
+];
+const listed = await runProcess(nodeBinary, [conformance, 'list', '--server']);
+const skillsScenarios = [...listed.stdout.matchAll(/^\s*- (sep-2640-[\w-]+)/gm)].map((m) => m[1]);
+
+test('the suite lists the skills scenarios this test knows', () => {
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(kSkillsScenarios.filter((name) => !skillsScenarios.includes(name)), [],
+      listed.stdout);
+});
+
+for (const scenario of skillsScenarios) {
   test(`conformance server --scenario ${scenario} passes every check`, { timeout: 120_000 },
       async () => {
         const dir = path.join(outputDir, scenario);
@@ -131,5 +142,17 @@ for (const scenario of [
         assert.deepEqual(bad.map((c) => `${c.status} ${c.id}: ${c.errorMessage ?? ''}`), [],
             output);
         assert.equal(run.code, 0, output);
+        console.log(`${scenario}: ${checks.length} passed, 0 failed`);
       });
+
+  // The extension specifies itself against 2026-07-28; the suite does not apply it to 2025-11-25
+  // (forced, every check would skip: sessions do not declare it). Should the suite start to, this
+  // fails, and 2025-11-25 sessions need the extension too.
+  test(`conformance server --scenario ${scenario} does not apply to 2025-11-25`, async () => {
+    const run = await runProcess(nodeBinary, [
+      conformance, 'server', '--url', server.url, '--scenario', scenario,
+      '--spec-version', '2025-11-25',
+    ], { timeoutMs: 60_000 });
+    assert.match(run.stdout + run.stderr, /not applicable at spec version 2025-11-25/);
+  });
 }
