@@ -353,12 +353,12 @@ TEST(PostgresUrlTest, PasswordQueryParameterIsRedactedInErrors) {
 
 TEST(PostgresUrlTest, RedactsUserInfoPassword) {
   EXPECT_EQ(internal::RedactPostgresUrl("postgresql://alice:s%40cret@db:5432/app?sslmode=require"),
-            "postgresql://alice:***@db:5432/app?sslmode=require");
+            "postgresql://alice:[REDACTED]@db:5432/app?sslmode=require");
 }
 
 TEST(PostgresUrlTest, RedactsPasswordQueryParameterWhateverItsSpelling) {
   EXPECT_EQ(internal::RedactPostgresUrl("postgres:///app?host=/tmp&password=x1&Passw%6Frd=x2"),
-            "postgres:///app?host=/tmp&password=***&Passw%6Frd=***");
+            "postgres:///app?host=/tmp&password=[REDACTED]&Passw%6Frd=[REDACTED]");
 }
 
 TEST(PostgresUrlTest, KeepsUrlsWithoutPassword) {

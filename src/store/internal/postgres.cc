@@ -12,6 +12,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/redact.h"
+
 namespace bedrock::store::internal {
 namespace {
 
@@ -84,17 +86,19 @@ std::vector<std::pair<size_t, size_t>> PasswordSpans(std::string_view url) {
   return spans;
 }
 
-// `text` with every secret replaced by "***", newlines folded, trailing space trimmed.
+// `text` with every secret replaced by core::kRedacted, newlines folded, trailing space trimmed.
 std::string Scrub(std::string text, const std::vector<std::string>& secrets) {
   for (const auto& secret : secrets) {
     if (secret.empty()) continue;
     for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
-      text.replace(at, secret.size(), "***");
+      text.replace(at, secret.size(), core::kRedacted);
     }
   }
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.pop_back();
   for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at)) {
-    text.replace(at, 1, "; ");
+    size_t end = at + 1;
+    while (end < text.size() && (text[end] == '\t' || text[end] == ' ')) ++end;
+    text.replace(at, end - at, "; ");
   }
   return text;
 }
@@ -156,7 +160,7 @@ std::string RedactPostgresUrl(std::string_view url) {
   std::string out(url);
   auto spans = PasswordSpans(url);
   for (auto it = spans.rbegin(); it != spans.rend(); ++it) {
-    out.replace(it->first, it->second - it->first, "***");
+    out.replace(it->first, it->second - it->first, core::kRedacted);
   }
   return out;
 }

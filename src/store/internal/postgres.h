@@ -39,8 +39,8 @@ namespace bedrock::store::internal {
 // broke) -> kUnavailable; anything else kInternal.
 core::ErrorCode ErrorCodeFromSqlState(std::string_view sqlstate);
 
-// `url` with its password (user info and a `password=` query parameter) replaced by "***". Works
-// on malformed URLs too, so it can be quoted in the error that reports them.
+// `url` with its password (user info and a `password=` query parameter) replaced by core::kRedacted
+// ("[REDACTED]"). Works on malformed URLs too, so it can be quoted in the error that reports them.
 std::string RedactPostgresUrl(std::string_view url);
 
 // What a connection needs, parsed once from a postgres:// or postgresql:// URL.
