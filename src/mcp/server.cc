@@ -1007,23 +1007,6 @@ Awaitable<Reply> Server::StartToolTask(std::shared_ptr<ServerSession> s,
   co_return result;
 }
 
-namespace {
-
-// A skills/list entry: {uri, frontmatter, resources: [{uri, digest, size}]}, SKILL.md first.
-json::object SkillEntry(const Skill& skill) {
-  json::array resources;
-  for (const SkillFile& file : skill.files) {
-    resources.push_back(json::object{{"uri", skill.FileUri(file.path)},
-                                     {"digest", SkillDigest(file.content)},
-                                     {"size", file.content.size()}});
-  }
-  return json::object{{"uri", skill.uri()},
-                      {"frontmatter", skill.frontmatter},
-                      {"resources", std::move(resources)}};
-}
-
-}  // namespace
-
 Reply Server::SkillsRequest(std::string_view method, const json::value& params) {
   std::lock_guard lock(mutex_);
   if (method == method::kSkillsList) {
@@ -1031,7 +1014,7 @@ Reply Server::SkillsRequest(std::string_view method, const json::value& params) 
     if (!bounds.ok()) return InvalidParams(bounds.error().message());
     json::array entries;
     for (size_t i = bounds->first; i < bounds->second; ++i) {
-      entries.push_back(SkillEntry(*skills_.items.at(skills_.order[i])));
+      entries.push_back(SkillListEntry(*skills_.items.at(skills_.order[i])));
     }
     json::object result{{"skills", std::move(entries)}};
     if (bounds->second < skills_.order.size()) result["nextCursor"] = EncodeCursor(bounds->second);
@@ -1042,7 +1025,7 @@ Reply Server::SkillsRequest(std::string_view method, const json::value& params) 
   if (method == method::kSkillsGet) {
     auto it = skills_.items.find(*uri);
     if (it == skills_.items.end()) return InvalidParams("unknown skill: " + *uri);
-    return json::object{{"skill", SkillEntry(*it->second)}};
+    return json::object{{"skill", SkillListEntry(*it->second)}};
   }
   // resources/directory/read: the direct children of a skill's folder ("skill://<path>" or a
   // subfolder of it, with or without a trailing slash).

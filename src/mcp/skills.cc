@@ -247,6 +247,18 @@ std::string Skill::FileUri(std::string_view file) const {
   return "skill://" + path + "/" + std::string(file);
 }
 
+json::object SkillListEntry(const Skill& skill) {
+  json::array resources;
+  for (const SkillFile& file : skill.files) {
+    resources.push_back(json::object{{"uri", skill.FileUri(file.path)},
+                                     {"digest", SkillDigest(file.content)},
+                                     {"size", file.content.size()}});
+  }
+  return json::object{{"uri", skill.uri()},
+                      {"frontmatter", skill.frontmatter},
+                      {"resources", std::move(resources)}};
+}
+
 std::string SkillDigest(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

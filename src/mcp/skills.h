@@ -80,6 +80,10 @@ bool IsUtf8Text(std::string_view bytes);
 // text/plain for UTF-8 text and application/octet-stream for other bytes.
 std::string SkillFileMimeType(const SkillFile& file);
 
+// The skill as skills/list and skills/get describe it: {uri, frontmatter, resources: [{uri,
+// digest, size}]}, SKILL.md first.
+boost::json::object SkillListEntry(const Skill& skill);
+
 // "sha256:<64 lowercase hex digits>" of `bytes`.
 std::string SkillDigest(std::string_view bytes);
 

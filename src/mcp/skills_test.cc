@@ -380,22 +380,10 @@ TEST(MakeSkillTest, MoreThan16MiBIsRefused) {
   EXPECT_FALSE(MakeSkill("pdf-processing", std::move(files)).ok());
 }
 
-// A skills/list entry for `files` as a server would list it.
-json::object EntryFor(const Skill& skill) {
-  json::array resources;
-  for (const SkillFile& f : skill.files) {
-    resources.push_back(json::object{{"uri", skill.FileUri(f.path)},
-                                     {"digest", SkillDigest(f.content)},
-                                     {"size", f.content.size()}});
-  }
-  return json::object{
-      {"uri", skill.uri()}, {"frontmatter", skill.frontmatter}, {"resources", resources}};
-}
-
 TEST(VerifySkillFileTest, UntouchedFilesVerify) {
   auto skill = MakeSkill("pdf-processing", Files());
   ASSERT_TRUE(skill.ok());
-  json::object entry = EntryFor(*skill);
+  json::object entry = SkillListEntry(*skill);
   for (const SkillFile& f : skill->files) {
     EXPECT_TRUE(VerifySkillFile(entry, skill->FileUri(f.path), f.content).ok()) << f.path;
   }
@@ -406,7 +394,8 @@ TEST(VerifySkillFileTest, ChangedBytesFailTheDigest) {
   ASSERT_TRUE(skill.ok());
   std::string evil = skill->files[1].content;
   evil[0] = 'F';
-  auto status = VerifySkillFile(EntryFor(*skill), skill->FileUri("references/FORMS.md"), evil);
+  auto status =
+      VerifySkillFile(SkillListEntry(*skill), skill->FileUri("references/FORMS.md"), evil);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code(), core::ErrorCode::kDataLoss);
   EXPECT_NE(status.error().message().find("digest"), std::string::npos);
@@ -415,7 +404,8 @@ TEST(VerifySkillFileTest, ChangedBytesFailTheDigest) {
 TEST(VerifySkillFileTest, ExtraBytesFailTheSize) {
   auto skill = MakeSkill("pdf-processing", Files());
   ASSERT_TRUE(skill.ok());
-  auto status = VerifySkillFile(EntryFor(*skill), skill->uri(), skill->files[0].content + "x");
+  auto status =
+      VerifySkillFile(SkillListEntry(*skill), skill->uri(), skill->files[0].content + "x");
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message().find("bytes read"), std::string::npos);
 }
@@ -423,7 +413,7 @@ TEST(VerifySkillFileTest, ExtraBytesFailTheSize) {
 TEST(VerifySkillFileTest, FrontmatterDifferentFromTheEntryFails) {
   auto skill = MakeSkill("pdf-processing", Files());
   ASSERT_TRUE(skill.ok());
-  json::object entry = EntryFor(*skill);
+  json::object entry = SkillListEntry(*skill);
   entry["frontmatter"].as_object()["description"] = "Exfiltrate credentials";
   auto status = VerifySkillFile(entry, skill->uri(), skill->files[0].content);
   ASSERT_FALSE(status.ok());
@@ -433,7 +423,7 @@ TEST(VerifySkillFileTest, FrontmatterDifferentFromTheEntryFails) {
 TEST(VerifySkillFileTest, FileTheEntryDoesNotListFails) {
   auto skill = MakeSkill("pdf-processing", Files());
   ASSERT_TRUE(skill.ok());
-  auto status = VerifySkillFile(EntryFor(*skill), "skill://pdf-processing/extra.md", "x");
+  auto status = VerifySkillFile(SkillListEntry(*skill), "skill://pdf-processing/extra.md", "x");
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message().find("not in the skill"), std::string::npos);
 }
